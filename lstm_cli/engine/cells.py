@@ -1,0 +1,400 @@
+"""Recurrent cells: one time step forward and backward, for the active rows of a batch.
+
+Notation, shared by forward and backward: we are at step t; `prev` is the step the cell read its
+state from (t−1 going forwards, t+1 for the reverse direction), so `h_prev` is h_{t−1} and
+`c_prev` is c_{t−1}. Only rows [:n] of the batch are active at t (batches are sorted by length,
+longest first); the other rows are neither read nor written.
+
+The time loop (`recurrent.py`) owns the matrix products. Before `forward_step` it has computed,
+for every step at once, the input part of the pre-activations into the tape's `gates` buffer,
+
+    gates[t] = W x_t + b                                  # (T, B, G·H)
+
+and, for this step, the recurrent part `recurrent = R h_{t−1}` (n, G·H). A cell adds them, applies
+its gate equations in place and writes h_t. Its backward step turns `gates[t]` into
+∂L/∂a_t (the gradient at the pre-activations) in place and returns ∂L/∂(R h_{t−1}); the loop
+multiplies that by R for ∂L/∂h_{t−1} and forms ∂L/∂W, ∂L/∂R, ∂L/∂b once over all steps.
+
+Fused weight layout (rows of `w_input` [G·H, I], `w_hidden` [G·H, H], `bias` [G·H]), each block
+H rows, sigmoid gates first so one in-place call covers them:
+
+    LSTM   [ i | f | o | g ]     any gate a Greff variant removes is left out, order kept
+    GRU    [ r | z | n ]         (PyTorch's order)
+    RNN    [ h ]
+
+PyTorch orders LSTM gates [ i | f | g | o ]; `engine/export.py` maps between the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_cli.engine.activations import get_activation, sigmoid_, sigmoid_grad_, tanh_, tanh_grad_
+from lstm_cli.engine.backend import xp
+from lstm_cli.engine.module import Module
+from lstm_cli.engine.params import init_matrix
+
+Array = np.ndarray
+
+LSTM_VARIANTS = ("vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR")
+
+
+class Tape(dict):
+    """Buffers a cell keeps over all steps of one sequence batch, by name (each [T, B, ·])."""
+
+
+class Cell(Module):
+    """Base class: owns `w_input`, `w_hidden`, `bias` and the per-step equations."""
+
+    gate_names: tuple[str, ...] = ()
+
+    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
+                 dtype=np.float32, init_input: str = "glorot", init_recurrent: str = "orthogonal",
+                 init_scale: float = 0.1) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.dtype = np.dtype(dtype)
+        gates = len(self.gate_names) * hidden_size
+        self.add_param("w_input", xp.concatenate([
+            init_matrix(rng, (hidden_size, input_size), init_input, init_scale, dtype)
+            for _ in self.gate_names]))
+        self.add_param("w_hidden", xp.concatenate([
+            init_matrix(rng, (hidden_size, hidden_size), init_recurrent, init_scale, dtype)
+            for _ in self.gate_names]))
+        self.add_param("bias", xp.zeros(gates, dtype=dtype))
+
+    @property
+    def gate_size(self) -> int:
+        return len(self.gate_names) * self.hidden_size
+
+    def gate(self, array: Array, name: str) -> Array:
+        """The block of `array`'s last axis that belongs to gate `name`."""
+        k = self.gate_names.index(name)
+        return array[..., k * self.hidden_size:(k + 1) * self.hidden_size]
+
+    def new_tape(self, gates: Array) -> Tape:
+        """Zeroed per-step buffers for a batch whose input projections are `gates` (T, B, G·H)."""
+        steps, batch, _ = gates.shape
+        tape = Tape(gates=gates, h=xp.zeros((steps, batch, self.hidden_size), dtype=gates.dtype))
+        tape["scratch"] = xp.empty((6, batch, self.hidden_size), dtype=gates.dtype)
+        return tape
+
+    @staticmethod
+    def previous(tape: Tape, name: str, prev: int | None, n: int) -> Array | None:
+        """Rows [:n] of buffer `name` at step `prev`, or None before the first step."""
+        return None if prev is None else tape[name][prev, :n]
+
+    def forward_step(self, tape: Tape, t: int, prev: int | None, n: int,
+                     recurrent: Array | None) -> None:
+        raise NotImplementedError
+
+    def backward_step(self, tape: Tape, t: int, prev: int | None, n: int,
+                      dh: Array) -> tuple[Array, Array | None]:
+        """Write ∂L/∂a_t into `tape['gates'][t, :n]`; return (∂L/∂(R h_prev), direct ∂L/∂h_prev)."""
+        raise NotImplementedError
+
+    def recurrent_gate_grads(self, tape: Tape) -> Array:
+        """∂L/∂(R h_{t−1}) for all steps (T, B, G·H): the same as ∂L/∂a except for the GRU."""
+        return tape["gates"]
+
+    def start_backward(self, tape: Tape) -> None:
+        """Allocate the running gradients that flow from step t+1 back to step t."""
+
+    def finish_backward(self, tape: Tape, reverse: bool) -> None:
+        """Gradients of the cell's own extra parameters (peepholes, ...), once over all steps."""
+
+
+def shifted(reverse: bool) -> tuple[slice, slice]:
+    """(steps that have a predecessor, their predecessors) along the time axis."""
+    return (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
+
+
+class LSTMCell(Cell):
+    """LSTM with forget gate (Gers et al. 1999), optional peepholes (Graves 2012) and the variants
+    of Greff et al. (2015). With a_t = W x_t + R h_{t−1} + b split into gate blocks:
+
+        i_t = σ(a_i + p_i ⊙ c_{t−1})                     input gate      (NIG: i_t = 1)
+        f_t = σ(a_f + p_f ⊙ c_{t−1})                     forget gate     (NFG: 1, CIFG: 1 − i_t)
+        g_t = φ_g(a_g)                                   cell input      (NIAF: φ_g = identity)
+        c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t                  cell state
+        o_t = σ(a_o + p_o ⊙ c_t)                         output gate     (NOG: o_t = 1)
+        h_t = o_t ⊙ φ_h(c_t)                             output          (NOAF: φ_h = identity)
+
+    Peephole weights p are diagonal (vectors); NP removes them. FGR adds full gate recurrence:
+    a_{i,f,o} += W_gates [i, f, o]_{t−1}. σ, φ_g, φ_h default to sigmoid, tanh, tanh.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
+                 dtype=np.float32, variant: str = "vanilla", peepholes: bool = False,
+                 forget_bias: float = 1.0, gate_activation: str = "sigmoid",
+                 cell_activation: str = "tanh", output_activation: str = "tanh",
+                 **init) -> None:
+        if variant not in LSTM_VARIANTS:
+            raise ValueError(f"unknown LSTM variant {variant!r}; choose from {LSTM_VARIANTS}")
+        self.variant = variant
+        self.gate_names = tuple(name for name in ("i", "f", "o", "g")
+                                if (name, variant) not in {("i", "NIG"), ("f", "NFG"),
+                                                           ("o", "NOG"), ("f", "CIFG")})
+        self.sigmoid_gates = len(self.gate_names) - 1
+        super().__init__(input_size, hidden_size, rng=rng, dtype=dtype, **init)
+        self.gate_act, self.gate_act_grad = get_activation(gate_activation)
+        self.cell_act, self.cell_act_grad = get_activation(
+            "identity" if variant == "NIAF" else cell_activation)
+        self.out_act, self.out_act_grad = get_activation(
+            "identity" if variant == "NOAF" else output_activation)
+        self.keeps_cell_output = variant != "NOAF"
+        self.peepholes = tuple(name for name in ("i", "f", "o")
+                               if peepholes and variant != "NP" and name in self.gate_names)
+        for name in self.peepholes:
+            self.add_param(f"peep_{name}", xp.zeros(hidden_size, dtype=dtype))
+        if variant == "FGR":
+            size = self.sigmoid_gates * hidden_size
+            self.add_param("w_gates", init_matrix(rng, (size, size), "uniform", init.get(
+                "init_scale", 0.1), dtype))
+        if "f" in self.gate_names:
+            self.gate(self.params["bias"], "f")[:] = forget_bias
+
+    def new_tape(self, gates: Array) -> Tape:
+        tape = super().new_tape(gates)
+        tape["c"] = xp.zeros_like(tape["h"])
+        tape["cell_out"] = xp.zeros_like(tape["h"]) if self.keeps_cell_output else tape["c"]
+        return tape
+
+    def start_backward(self, tape: Tape) -> None:
+        batch = tape["h"].shape[1]
+        tape["dc"] = xp.zeros((batch, self.hidden_size), dtype=tape["h"].dtype)
+        if self.variant == "FGR":
+            tape["d_gates_next"] = xp.zeros((batch, self.sigmoid_gates * self.hidden_size),
+                                            dtype=tape["h"].dtype)
+            self.grads["w_gates"].fill(0)
+
+    def forward_step(self, tape, t, prev, n, recurrent):
+        a = tape["gates"][t, :n]                              # (n, G·H): W x_t + b
+        c_prev = self.previous(tape, "c", prev, n)
+        s1 = tape["scratch"][0, :n]
+        sig = slice(0, self.sigmoid_gates * self.hidden_size)
+        if recurrent is not None:
+            a += recurrent                                    # a_t = W x_t + R h_{t−1} + b
+        if self.variant == "FGR" and prev is not None:        # a_ifo += W_gates [i, f, o]_{t−1}
+            a[:, sig] += tape["gates"][prev, :n, sig] @ self.params["w_gates"].T
+        for name in ("i", "f"):
+            if name in self.peepholes and c_prev is not None:  # a_i += p_i ⊙ c_{t−1}
+                self.gate(a, name)[...] += self.params[f"peep_{name}"] * c_prev
+        late_o = "o" in self.peepholes
+        self.gate_act(a[:, :sig.stop - self.hidden_size] if late_o else a[:, sig])
+        g = self.cell_act(self.gate(a, "g"))                  # g_t = φ_g(a_g)
+        c = tape["c"][t, :n]
+        if "i" in self.gate_names:                            # c_t = i_t ⊙ g_t ...
+            xp.multiply(self.gate(a, "i"), g, out=c)
+        else:
+            c[...] = g
+        if c_prev is not None:                                # ... + f_t ⊙ c_{t−1}
+            if "f" in self.gate_names:
+                c += xp.multiply(self.gate(a, "f"), c_prev, out=s1)
+            elif self.variant == "CIFG":                      # f_t = 1 − i_t
+                c += c_prev
+                c -= xp.multiply(self.gate(a, "i"), c_prev, out=s1)
+            else:
+                c += c_prev
+        if late_o:                                            # o_t = σ(a_o + p_o ⊙ c_t)
+            o = self.gate(a, "o")
+            o += xp.multiply(self.params["peep_o"], c, out=s1)
+            self.gate_act(o)
+        cell_out = tape["cell_out"][t, :n]
+        if self.keeps_cell_output:                            # φ_h(c_t)
+            cell_out[...] = c
+            self.out_act(cell_out)
+        h = tape["h"][t, :n]
+        if "o" in self.gate_names:                            # h_t = o_t ⊙ φ_h(c_t)
+            xp.multiply(self.gate(a, "o"), cell_out, out=h)
+        else:
+            h[...] = cell_out
+
+    def backward_step(self, tape, t, prev, n, dh):
+        a = tape["gates"][t, :n]               # gate activations at t; becomes ∂L/∂a_t
+        c_prev = self.previous(tape, "c", prev, n)
+        cell_out = tape["cell_out"][t, :n]
+        dc = tape["dc"][:n]                    # ∂L/∂c_t from step t+1 (zero at a sequence's end)
+        s1, s2, d_i, d_f, d_g, _ = (buffer[:n] for buffer in tape["scratch"])
+        has = self.gate_names
+        fgr = self.variant == "FGR"
+        d_next = tape["d_gates_next"][:n] if fgr else None  # ∂L/∂[i, f, o]_t via a_{t+1}
+
+        # ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ φ_h'(c_t)
+        if "o" in has:
+            xp.multiply(dh, self.gate(a, "o"), out=s1)
+        else:
+            s1[...] = dh
+        dc += self.out_act_grad(s1, cell_out, s2)
+        if "o" in has:                         # ∂L/∂a_o = ∂L/∂h_t ⊙ φ_h(c_t) ⊙ σ'(a_o)
+            xp.multiply(dh, cell_out, out=s1)
+            if fgr:
+                s1 += self.gate(d_next, "o")
+            self.gate_act_grad(s1, self.gate(a, "o"), s2)
+            self.gate(a, "o")[...] = s1
+            if "o" in self.peepholes:          # ∂L/∂c_t += p_o ⊙ ∂L/∂a_o
+                dc += xp.multiply(self.params["peep_o"], s1, out=s2)
+        g = self.gate(a, "g")
+        if "i" in has:                         # ∂L/∂a_i = ∂L/∂c_t ⊙ (g_t − c_{t−1} for CIFG) ⊙ σ'
+            xp.multiply(dc, g, out=d_i)
+            if self.variant == "CIFG" and c_prev is not None:
+                d_i -= xp.multiply(dc, c_prev, out=s1)
+            if fgr:
+                d_i += self.gate(d_next, "i")
+            self.gate_act_grad(d_i, self.gate(a, "i"), s2)
+            xp.multiply(dc, self.gate(a, "i"), out=d_g)  # ∂L/∂a_g = ∂L/∂c_t ⊙ i_t ⊙ φ_g'(a_g)
+        else:
+            d_g[...] = dc
+        self.cell_act_grad(d_g, g, s2)
+        if "f" in has:                         # ∂L/∂a_f = ∂L/∂c_t ⊙ c_{t−1} ⊙ σ'(a_f)
+            if c_prev is None:
+                d_f.fill(0)
+            else:
+                xp.multiply(dc, c_prev, out=d_f)
+            if fgr:
+                d_f += self.gate(d_next, "f")
+            self.gate_act_grad(d_f, self.gate(a, "f"), s2)
+            dc *= self.gate(a, "f")            # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t ...
+            self.gate(a, "f")[...] = d_f
+        elif self.variant == "CIFG":           # ... ⊙ (1 − i_t)
+            dc -= xp.multiply(dc, self.gate(a, "i"), out=s1)
+        if "i" in has:
+            self.gate(a, "i")[...] = d_i
+        g[...] = d_g
+        for name in ("i", "f"):                # ... + p_i ⊙ ∂L/∂a_i + p_f ⊙ ∂L/∂a_f
+            if name in self.peepholes:
+                dc += xp.multiply(self.params[f"peep_{name}"], self.gate(a, name), out=s1)
+        if fgr and prev is not None:           # ∂L/∂[i,f,o]_{t−1} = W_gates^T ∂L/∂a_ifo
+            sig = slice(0, self.sigmoid_gates * self.hidden_size)
+            xp.matmul(a[:, sig], self.params["w_gates"], out=d_next)
+            self.grads["w_gates"] += a[:, sig].T @ tape["gates"][prev, :n, sig]
+        return a, None
+
+    def finish_backward(self, tape, reverse):
+        d_gates, c = tape["gates"], tape["c"]
+        now, before = shifted(reverse)
+        for name in self.peepholes:            # ∂L/∂p_i = Σ_t ∂L/∂a_i,t ⊙ c_{t−1};  p_o: ⊙ c_t
+            if name == "o":
+                self.grads["peep_o"][...] = (self.gate(d_gates, "o") * c).sum(axis=(0, 1))
+            else:
+                self.grads[f"peep_{name}"][...] = (
+                    self.gate(d_gates[now], name) * c[before]).sum(axis=(0, 1))
+
+
+class GRUCell(Cell):
+    """Gated recurrent unit (Cho et al. 2014) in PyTorch's nn.GRU form (reset after the product):
+
+        r_t = σ(a_r)                        a_{r,z} = W_{r,z} x_t + R_{r,z} h_{t−1} + b_{r,z}
+        z_t = σ(a_z)
+        n_t = tanh(W_n x_t + b_n + r_t ⊙ (R_n h_{t−1} + b_hn))
+        h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
+
+    `bias` holds b_r, b_z, b_n (PyTorch's b_ih plus the r, z parts of b_hh); `bias_hidden` is b_hn.
+    """
+
+    gate_names = ("r", "z", "n")
+
+    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
+                 dtype=np.float32, **init) -> None:
+        super().__init__(input_size, hidden_size, rng=rng, dtype=dtype, **init)
+        self.add_param("bias_hidden", xp.zeros(hidden_size, dtype=dtype))
+
+    def new_tape(self, gates: Array) -> Tape:
+        tape = super().new_tape(gates)
+        tape["hidden_n"] = xp.zeros_like(tape["h"])     # R_n h_{t−1} + b_hn
+        return tape
+
+    def start_backward(self, tape: Tape) -> None:
+        tape["d_recurrent"] = xp.zeros_like(tape["gates"])
+
+    def forward_step(self, tape, t, prev, n, recurrent):
+        a = tape["gates"][t, :n]
+        h_prev = self.previous(tape, "h", prev, n)
+        hidden_n = tape["hidden_n"][t, :n]
+        rz = slice(0, 2 * self.hidden_size)
+        if recurrent is not None:
+            a[:, rz] += recurrent[:, rz]                 # a_{r,z} = W x_t + R h_{t−1} + b
+            xp.add(self.gate(recurrent, "n"), self.params["bias_hidden"], out=hidden_n)
+        else:
+            hidden_n[...] = self.params["bias_hidden"]
+        sigmoid_(a[:, rz])                                # r_t, z_t
+        n_t = self.gate(a, "n")
+        n_t += xp.multiply(self.gate(a, "r"), hidden_n, out=tape["scratch"][0, :n])
+        tanh_(n_t)                                        # n_t = tanh(W_n x + b_n + r ⊙ (R_n h + b_hn))
+        h = tape["h"][t, :n]                              # h_t = n_t + z_t ⊙ (h_{t−1} − n_t)
+        if h_prev is None:
+            xp.negative(n_t, out=h)
+        else:
+            xp.subtract(h_prev, n_t, out=h)
+        h *= self.gate(a, "z")
+        h += n_t
+
+    def backward_step(self, tape, t, prev, n, dh):
+        a = tape["gates"][t, :n]
+        h_prev = self.previous(tape, "h", prev, n)
+        d_recurrent = tape["d_recurrent"][t, :n]
+        s1, s2, d_n, direct = (buffer[:n] for buffer in tape["scratch"][:4])
+        r, z, n_t = self.gate(a, "r"), self.gate(a, "z"), self.gate(a, "n")
+        xp.subtract(1.0, z, out=d_n)                      # ∂L/∂a_n = ∂L/∂h_t ⊙ (1 − z_t) ⊙ tanh'
+        d_n *= dh
+        tanh_grad_(d_n, n_t, s2)
+        if h_prev is None:                                # ∂L/∂a_z = ∂L/∂h_t ⊙ (h_{t−1} − n_t) ⊙ σ'
+            xp.negative(n_t, out=s1)
+        else:
+            xp.subtract(h_prev, n_t, out=s1)
+        s1 *= dh
+        xp.multiply(dh, z, out=direct)                    # ∂L/∂h_{t−1} (direct) = ∂L/∂h_t ⊙ z_t
+        sigmoid_grad_(s1, z, s2)
+        z[...] = s1
+        xp.multiply(d_n, tape["hidden_n"][t, :n], out=s1)  # ∂L/∂a_r = ∂L/∂a_n ⊙ (R_n h + b_hn) ⊙ σ'
+        sigmoid_grad_(s1, r, s2)
+        xp.multiply(d_n, r, out=self.gate(d_recurrent, "n"))  # ∂L/∂(R_n h) = ∂L/∂a_n ⊙ r_t
+        r[...] = s1
+        n_t[...] = d_n
+        d_recurrent[:, :2 * self.hidden_size] = a[:, :2 * self.hidden_size]
+        return d_recurrent, direct
+
+    def recurrent_gate_grads(self, tape: Tape) -> Array:
+        return tape["d_recurrent"]
+
+    def finish_backward(self, tape, reverse):
+        self.grads["bias_hidden"][...] = self.gate(tape["d_recurrent"], "n").sum(axis=(0, 1))
+
+
+class RNNCell(Cell):
+    """Elman RNN:  h_t = φ(W x_t + R h_{t−1} + b),  φ = tanh or relu."""
+
+    gate_names = ("h",)
+
+    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
+                 dtype=np.float32, nonlinearity: str = "tanh", **init) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN nonlinearity must be tanh or relu, not {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, rng=rng, dtype=dtype, **init)
+        self.act, self.act_grad = get_activation(nonlinearity)
+
+    def forward_step(self, tape, t, prev, n, recurrent):
+        a = tape["gates"][t, :n]
+        if recurrent is not None:
+            a += recurrent                                # a_t = W x_t + R h_{t−1} + b
+        tape["h"][t, :n] = self.act(a)                    # h_t = φ(a_t)
+
+    def backward_step(self, tape, t, prev, n, dh):
+        a = tape["gates"][t, :n]
+        d_a = self.act_grad(dh, tape["h"][t, :n], tape["scratch"][0, :n])  # ∂L/∂a_t = ∂L/∂h_t ⊙ φ'
+        a[...] = d_a
+        return a, None
+
+
+CELLS = {"lstm": LSTMCell, "gru": GRUCell, "rnn": RNNCell}
+
+
+def make_cell(kind: str, input_size: int, hidden_size: int, *, rng: np.random.Generator,
+              **options) -> Cell:
+    """Build a cell by name (`lstm`, `gru`, `rnn`) with its options."""
+    try:
+        cls = CELLS[kind]
+    except KeyError:
+        raise ValueError(f"unknown cell {kind!r}; choose from {sorted(CELLS)}") from None
+    return cls(input_size, hidden_size, rng=rng, **options)
