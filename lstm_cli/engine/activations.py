@@ -87,4 +87,5 @@ def get_activation(name: str) -> tuple[ActivationFn, GradFn]:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}") from None
+        choices = sorted(ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; choose from {choices}") from None

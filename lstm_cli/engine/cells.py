@@ -321,7 +321,7 @@ class GRUCell(Cell):
         sigmoid_(a[:, rz])                                # r_t, z_t
         n_t = self.gate(a, "n")
         n_t += xp.multiply(self.gate(a, "r"), hidden_n, out=tape["scratch"][0, :n])
-        tanh_(n_t)                                        # n_t = tanh(W_n x + b_n + r ⊙ (R_n h + b_hn))
+        tanh_(n_t)                                   # n_t = tanh(W_n x + b_n + r ⊙ (R_n h + b_hn))
         h = tape["h"][t, :n]                              # h_t = n_t + z_t ⊙ (h_{t−1} − n_t)
         if h_prev is None:
             xp.negative(n_t, out=h)

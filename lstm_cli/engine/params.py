@@ -17,7 +17,7 @@ def uniform(rng: np.random.Generator, shape: tuple[int, ...], scale: float, dtyp
 
 
 def glorot(rng: np.random.Generator, shape: tuple[int, int], dtype) -> np.ndarray:
-    """Glorot/Xavier uniform: U(−a, a), a = √(6 / (fan_in + fan_out)) for a [fan_out, fan_in] matrix."""
+    """Glorot uniform: U(−a, a), a = √(6 / (fan_in + fan_out)) for a [fan_out, fan_in] matrix."""
     fan_out, fan_in = shape
     return uniform(rng, shape, float(np.sqrt(6.0 / (fan_in + fan_out))), dtype)
 
