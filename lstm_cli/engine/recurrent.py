@@ -55,7 +55,7 @@ class Recurrent(Module):
         tape = cell.new_tape(gates)
         hidden = tape["h"]
         recurrent = xp.empty((batch, cell.gate_size), dtype=x.dtype)
-        w_hidden_t = w_hidden.T
+        w_hidden_t = xp.ascontiguousarray(w_hidden.T)  # matmul(out=) is only fast on C-order
         order = range(steps - 1, -1, -1) if self.reverse else range(steps)
         step_back = 1 if self.reverse else -1
         for t in order:
@@ -88,12 +88,11 @@ class Recurrent(Module):
                     if direct is not None:
                         d_h_next[:n] += direct
             d_gates = gates.reshape(steps * batch, cell.gate_size)  # ∂L/∂a for all steps
-            xp.matmul(d_gates.T, x2d, out=cell.grads["w_input"])  # ∂L/∂W = Σ_t ∂L/∂a_t x_t^T
+            cell.grads["w_input"][...] = d_gates.T @ x2d         # ∂L/∂W = Σ_t ∂L/∂a_t x_t^T
             xp.sum(d_gates, axis=0, out=cell.grads["bias"])      # ∂L/∂b = Σ_t ∂L/∂a_t
             now, before = shifted(self.reverse)                  # ∂L/∂R = Σ_t ∂L/∂(Rh)_t h_{t−1}^T
             d_rec = cell.recurrent_gate_grads(tape)[now].reshape(-1, cell.gate_size)
-            xp.matmul(d_rec.T, hidden[before].reshape(-1, cell.hidden_size),
-                      out=cell.grads["w_hidden"])
+            cell.grads["w_hidden"][...] = d_rec.T @ hidden[before].reshape(-1, cell.hidden_size)
             cell.finish_backward(tape, self.reverse)
             return (d_gates @ w_input).reshape(steps, batch, inputs)  # ∂L/∂x_t = W^T ∂L/∂a_t
 

@@ -1,1 +1,22 @@
-"""engine/outputs"""
+"""Output layers: each turns label scores (T, B, C) into a loss with its gradient, and decodes.
+
+An output layer is a Module with `num_scores` (how many scores per step it reads),
+`loss(scores, batch) -> (loss, d_scores)`, `decode(scores, lengths) -> [label ids per sequence]`
+and `probabilities(scores, lengths) -> [(length, C) per sequence]`.
+"""
+
+from __future__ import annotations
+
+from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.softmax import SoftmaxOutput
+
+OUTPUTS = {"softmax": SoftmaxOutput}
+
+
+def make_output(kind: str, num_labels: int, **options) -> Module:
+    """Build an output layer by name."""
+    try:
+        cls = OUTPUTS[kind]
+    except KeyError:
+        raise ValueError(f"unknown output layer {kind!r}; choose from {sorted(OUTPUTS)}") from None
+    return cls(num_labels, **options)

@@ -1,0 +1,327 @@
+"""The experiment config: a typed schema, YAML loading with line numbers, dotted overrides.
+
+`load_config(path, overrides)` reads YAML, rejects duplicate keys, applies `--set key=value`
+overrides (values parsed as YAML scalars), and validates against `Config`. Every failure is a
+`ConfigError` naming the file, line and dotted key, with the nearest valid key when one was
+misspelt.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lstm_cli.errors import ConfigError
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SplitConfig(Section):
+    """Cut `data.train` into train/dev/test by these fractions, shuffled with its own seed."""
+
+    train: float = Field(0.8, gt=0, le=1)
+    dev: float = Field(0.0, ge=0, lt=1)
+    test: float = Field(0.2, ge=0, lt=1)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitConfig:
+        if abs(self.train + self.dev + self.test - 1.0) > 1e-9:
+            raise ValueError("split fractions train + dev + test must add up to 1")
+        return self
+
+
+class WindowConfig(Section):
+    """Fixed-length windows cut from each sequence (the original program's 5-token windows)."""
+
+    size: int = Field(5, ge=1)
+    stride: int = Field(1, ge=1)
+    align: Literal["centre", "left"] = "centre"
+
+
+class DataConfig(Section):
+    format: Literal["conll", "conllu", "jsonl", "dense"] = "conll"
+    train: str | None = None
+    dev: str | None = None
+    test: str | None = None
+    split: SplitConfig | None = None
+    token_column: int = 0
+    label_column: int = -1
+    feature_columns: dict[str, int] = Field(default_factory=dict)
+    conllu_label: Literal["upos", "xpos", "deprel"] = "upos"
+    lowercase: bool = False
+    normalize_digits: bool = False
+    min_count: int = Field(1, ge=1)
+    max_length: int | None = Field(None, ge=1)
+    too_long: Literal["split", "reject"] = "split"
+    window: WindowConfig | None = None
+
+
+class EmbeddingConfig(Section):
+    dim: int = Field(64, ge=0)
+    pretrained: str | None = None
+    freeze: bool = False
+
+
+class InitConfig(Section):
+    input: Literal["glorot", "uniform", "orthogonal"] = "glorot"
+    recurrent: Literal["orthogonal", "glorot", "uniform"] = "orthogonal"
+    scale: float = Field(0.1, gt=0)
+
+
+class CRFConfig(Section):
+    constraints: bool = True
+
+
+class CTCConfig(Section):
+    reduction: Literal["mean", "sum", "mean_target_length"] = "mean"
+    beam_width: int = Field(1, ge=1)
+
+
+Activation = Literal["sigmoid", "tanh", "relu", "identity"]
+
+
+class ModelConfig(Section):
+    cell: Literal["lstm", "gru", "rnn"] = "lstm"
+    variant: Literal["vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR"] = \
+        "vanilla"
+    peepholes: bool = False
+    hidden_size: int = Field(128, ge=1)
+    num_layers: int = Field(1, ge=1)
+    bidirectional: bool = True
+    dropout: float = Field(0.0, ge=0, lt=1)
+    input_dropout: float = Field(0.0, ge=0, lt=1)
+    output_dropout: float = Field(0.0, ge=0, lt=1)
+    forget_bias: float = 1.0
+    gate_activation: Activation = "sigmoid"
+    cell_activation: Activation = "tanh"
+    output_activation: Activation = "tanh"
+    rnn_nonlinearity: Literal["tanh", "relu"] = "tanh"
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    features: dict[str, int] = Field(default_factory=dict)
+    output: Literal["softmax", "crf", "ctc"] = "softmax"
+    class_weights: dict[str, float] | None = None
+    crf: CRFConfig = Field(default_factory=CRFConfig)
+    ctc: CTCConfig = Field(default_factory=CTCConfig)
+    init: InitConfig = Field(default_factory=InitConfig)
+    dtype: Literal["float32", "float64"] = "float32"
+
+
+class OptimizerConfig(Section):
+    name: Literal["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"] = "adam"
+    lr: float = Field(0.001, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    beta1: float = Field(0.9, ge=0, lt=1)
+    beta2: float = Field(0.999, ge=0, lt=1)
+    eps: float = Field(1e-8, gt=0)
+    rho: float = Field(0.99, ge=0, lt=1)
+
+
+class ScheduleConfig(Section):
+    name: Literal["constant", "step", "exponential", "cosine"] = "constant"
+    step_size: int = Field(10, ge=1)
+    gamma: float = Field(0.5, gt=0, le=1)
+    min_lr: float = Field(0.0, ge=0)
+    warmup_steps: int = Field(0, ge=0)
+
+
+class EarlyStoppingConfig(Section):
+    metric: str = "token_accuracy"
+    patience: int | None = Field(None, ge=1)
+
+
+class TrainConfig(Section):
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(32, ge=1)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    clip_norm: float | None = Field(5.0, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    bucket: bool = True
+    threads: int | None = Field(None, ge=1)
+    on_nonfinite: Literal["stop", "skip_batch"] = "stop"
+
+
+class OutputConfig(Section):
+    dir: str | None = None
+
+
+class Config(Section):
+    """The whole experiment; `configs/reference.yaml` lists every key with its default."""
+
+    seed: int = 0
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON/YAML-able data (the resolved config saved in run dirs and checkpoints)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _key_lines(node: yaml.Node, path: str, source: str, lines: dict[str, int]) -> None:
+    """Record the line of every mapping key by dotted path; reject duplicate keys."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ConfigError(f"duplicate key '{path}{key}' (first given on line {seen[key]})",
+                              path=source, line=line)
+        seen[key] = line
+        lines[f"{path}{key}"] = line
+        _key_lines(value_node, f"{path}{key}.", source, lines)
+
+
+def read_yaml_mapping(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML file's top-level mapping and the line of each dotted key."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("config file not found", path=path)
+    if path.is_dir():
+        raise ConfigError("expected a YAML file, found a directory", path=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"not UTF-8 text (byte offset {error.start})", path=path) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"invalid YAML: {problem}", path=path,
+                          line=mark.line + 1 if mark else None) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"a config must be a YAML mapping of sections, found a "
+                          f"{type(data).__name__}", path=path)
+    lines: dict[str, int] = {}
+    if root is not None:
+        _key_lines(root, "", str(path), lines)
+    return data, lines
+
+
+def _section_fields(dotted: list[str]) -> dict[str, Any] | None:
+    """The fields of the schema section at a dotted path, or None if it is not a section."""
+    model: Any = Config
+    for part in dotted:
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            return None
+        model = _section_type(field.annotation)
+        if model is None:
+            return None
+    return model.model_fields
+
+
+def _section_type(annotation: Any) -> type[Section] | None:
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, Section):
+            return candidate
+    return None
+
+
+def _suggest(parents: list[str], key: str) -> str | None:
+    fields = _section_fields(parents)
+    if not fields:
+        return None
+    close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
+    prefix = ".".join(parents + [""])
+    return f"did you mean '{prefix}{close[0]}'?" if close else \
+        f"valid keys here: {', '.join(sorted(fields))}"
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`model.hidden_size=256` -> ("model.hidden_size", 256); the value is read as YAML."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Set each dotted key; a key that is not in the schema is an error naming the nearest."""
+    for text in overrides:
+        key, value = parse_override(text)
+        parts = key.split(".")
+        node = data
+        for depth, part in enumerate(parts):
+            fields = _section_fields(parts[:depth])
+            if fields is not None and part not in fields:
+                raise ConfigError(f"--set {key}: unknown key '{part}'",
+                                  hint=_suggest(parts[:depth], part))
+            if depth == len(parts) - 1:
+                node[part] = value
+            else:
+                child = node.get(part)
+                if not isinstance(child, dict):
+                    child = node[part] = {}
+                node = child
+    return data
+
+
+def validate_config(data: dict[str, Any], *, source: str | None = None,
+                    lines: dict[str, int] | None = None) -> Config:
+    """Validate plain data against the schema; the first problem becomes a ConfigError."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        parts = [str(part) for part in problem["loc"]]
+        dotted = ".".join(parts)
+        line = _line_for(lines or {}, parts)
+        if problem["type"] == "extra_forbidden":
+            raise ConfigError(f"unknown key '{dotted}'", path=source, line=line,
+                              hint=_suggest(parts[:-1], parts[-1])) from None
+        message = problem["msg"]
+        if problem["type"] == "literal_error":
+            message = f"must be {problem['ctx']['expected']}"
+        found = problem.get("input")
+        found_text = "" if isinstance(found, dict) else f" (found {found!r})"
+        raise ConfigError(f"{dotted or 'config'}: {message}{found_text}", path=source,
+                          line=line) from None
+
+
+def _line_for(lines: dict[str, int], parts: list[str]) -> int | None:
+    for depth in range(len(parts), 0, -1):
+        line = lines.get(".".join(parts[:depth]))
+        if line is not None:
+            return line
+    return None
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate a config file."""
+    data, lines = read_yaml_mapping(path)
+    apply_overrides(data, overrides or [])
+    return validate_config(data, source=str(path), lines=lines)
+
+
+def config_from_dict(data: dict[str, Any], overrides: list[str] | None = None) -> Config:
+    """Validate a config held in memory (e.g. the one saved in a checkpoint)."""
+    return validate_config(apply_overrides(dict(data), overrides or []))

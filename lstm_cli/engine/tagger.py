@@ -1,0 +1,133 @@
+"""The sequence labeller: input encoders → recurrent stack → linear scores → output layer.
+
+    x_t = [E_tok[w_t] ; E_f1[f1_t] ; … ; frames_t]            inputs, concatenated   (T, B, D)
+    h_t = RecurrentStack(x)_t                                  (T, B, H or 2H)
+    s_t = W_out h_t + b_out                                    label scores           (T, B, C)
+    loss, decode: by the output layer (softmax; CRF and CTC plug in the same way)
+
+A batch is any object with the attributes the data batcher gives: `token_ids` [T, B] (or None),
+`feature_ids` {name: [T, B]}, `frames` [T, B, D] (or None), `lengths` [B], `mask` [T, B] and, for
+training, `label_ids` [T, B] (or the output layer's own targets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lstm_cli.engine.backend import xp
+from lstm_cli.engine.embed import Embedding, Linear
+from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs import make_output
+from lstm_cli.engine.recurrent import RecurrentStack, dropout
+
+Array = np.ndarray
+
+
+class SequenceTagger(Module):
+    """Everything between a batch of ids/frames and a loss or a decoded label sequence."""
+
+    def __init__(self, *, num_labels: int, rng: np.random.Generator, dtype=np.float32,
+                 vocab_size: int = 0, embedding_dim: int = 0, pretrained: Array | None = None,
+                 freeze_embedding: bool = False, features: dict[str, tuple[int, int]] | None = None,
+                 frame_dim: int = 0, cell: str = "lstm", hidden_size: int = 128,
+                 num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0,
+                 input_dropout: float = 0.0, output_dropout: float = 0.0,
+                 output: str = "softmax", output_options: dict | None = None,
+                 cell_options: dict | None = None) -> None:
+        super().__init__()
+        self.dtype = np.dtype(dtype)
+        self.input_dropout = input_dropout
+        self.output_dropout = output_dropout
+        self.embedding: Embedding | None = None
+        size = 0
+        if embedding_dim:
+            self.embedding = self.add_child("embedding", Embedding(
+                vocab_size, embedding_dim, rng=rng, dtype=dtype, pretrained=pretrained,
+                frozen=freeze_embedding))
+            size += embedding_dim
+        self.features: dict[str, Embedding] = {}
+        for name, (feature_vocab, feature_dim) in (features or {}).items():
+            self.features[name] = self.add_child(f"features.{name}", Embedding(
+                feature_vocab, feature_dim, rng=rng, dtype=dtype))
+            size += feature_dim
+        self.frame_dim = frame_dim
+        size += frame_dim
+        if size == 0:
+            raise ValueError("the model has no inputs: give an embedding, features or frames")
+        self.input_size = size
+        self.rnn = self.add_child("rnn", RecurrentStack(
+            cell, size, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+            dropout=dropout, rng=rng, dtype=dtype, **(cell_options or {})))
+        self.output = make_output(output, num_labels, dtype=dtype, **(output_options or {}))
+        self.add_child(output, self.output)
+        self.classifier = self.add_child("classifier", Linear(
+            self.rnn.output_size, self.output.num_scores, rng=rng, dtype=dtype))
+
+    @property
+    def frozen(self) -> set[str]:
+        """Names of parameters the optimiser must leave alone."""
+        return {"embedding.weight"} if self.embedding is not None and self.embedding.frozen \
+            else set()
+
+    def scores(self, batch, *, train: bool = False,
+               rng: np.random.Generator | None = None) -> tuple[Array, Callable[[Array], None]]:
+        """Label scores (T, B, C) and the function that backpropagates ∂L/∂scores to every param."""
+        parts, input_backwards = [], []
+        if self.embedding is not None:
+            vectors, back = self.embedding.forward(batch.token_ids)
+            parts.append(vectors)
+            input_backwards.append(back)
+        for name, embedding in self.features.items():
+            vectors, back = embedding.forward(batch.feature_ids[name])
+            parts.append(vectors)
+            input_backwards.append(back)
+        if self.frame_dim:
+            frames = xp.asarray(batch.frames, dtype=self.dtype)
+            parts.append(xp.where(batch.mask[..., None], frames, 0))   # padding never enters
+            input_backwards.append(None)
+        x = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=2)
+        if train and self.input_dropout > 0:
+            x, in_drop_back = dropout(x, self.input_dropout, rng)
+        hidden, rnn_back = self.rnn.forward(x, batch.lengths, train=train, rng=rng)
+        if train and self.output_dropout > 0:
+            hidden, out_drop_back = dropout(hidden, self.output_dropout, rng)
+        scores, classifier_back = self.classifier.forward(hidden)
+
+        def backward(d_scores: Array) -> None:
+            d_hidden = classifier_back(d_scores)
+            if train and self.output_dropout > 0:
+                d_hidden = out_drop_back(d_hidden)
+            d_x = rnn_back(d_hidden)
+            if train and self.input_dropout > 0:
+                d_x = in_drop_back(d_x)
+            start = 0
+            for part, back in zip(parts, input_backwards):
+                width = part.shape[2]
+                if back is not None:
+                    back(d_x[..., start:start + width])
+                start += width
+
+        return scores, backward
+
+    def loss_and_grads(self, batch, *, rng: np.random.Generator | None = None,
+                       train: bool = True) -> float:
+        """Forward, loss and backward on one batch; gradients land in `named_grads()`."""
+        scores, backward = self.scores(batch, train=train, rng=rng)
+        loss, d_scores = self.output.loss(scores, batch)
+        backward(d_scores)
+        return loss
+
+    def loss(self, batch) -> float:
+        """The loss in evaluation mode (no dropout, no gradients)."""
+        scores, _ = self.scores(batch)
+        return self.output.loss(scores, batch)[0]
+
+    def decode(self, batch, *, with_probs: bool = False):
+        """Predicted label ids per sequence, in batch order (and per-step label probabilities)."""
+        scores, _ = self.scores(batch)
+        paths = self.output.decode(scores, batch.lengths)
+        if not with_probs:
+            return paths, None
+        return paths, self.output.probabilities(scores, batch.lengths)
