@@ -11,7 +11,7 @@ import numpy as np
 class Example:
     """One sequence.
 
-    tokens:   the words (token inputs); for dense data, a placeholder per frame (may be empty strings).
+    tokens:   the words (token inputs); for dense data, a placeholder per frame (may be "").
     labels:   one gold label per position, or None (unlabelled input, CTC data).
     features: extra categorical input columns, name -> one value per position.
     frames:   real-valued inputs [length, D] for dense data, else None.

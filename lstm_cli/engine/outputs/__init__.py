@@ -8,9 +8,11 @@ and `probabilities(scores, lengths) -> [(length, C) per sequence]`.
 from __future__ import annotations
 
 from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.crf import CRFOutput
+from lstm_cli.engine.outputs.ctc import CTCOutput
 from lstm_cli.engine.outputs.softmax import SoftmaxOutput
 
-OUTPUTS = {"softmax": SoftmaxOutput}
+OUTPUTS = {"softmax": SoftmaxOutput, "crf": CRFOutput, "ctc": CTCOutput}
 
 
 def make_output(kind: str, num_labels: int, **options) -> Module:

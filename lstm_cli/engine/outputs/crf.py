@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_cli.engine.backend import xp
+from lstm_cli.engine.module import Module
 
 FORBIDDEN = -1e4
 """Score given to a forbidden move; exp(FORBIDDEN) underflows to 0 in float32 and float64."""
@@ -218,3 +219,38 @@ def crf_viterbi(
     for t in range(T - 1, 0, -1):
         path[t - 1] = back[t, batch, path[t]]
     return [path[: lengths[b], b].copy() for b in range(B)]
+
+
+class CRFOutput(Module):
+    """A linear-chain CRF over the label scores: p(y | x) ∝ exp(start[y_1] + Σ_t s_t[y_t]
+    + Σ_t transitions[y_{t−1}, y_t] + end[y_T]). The loss is the mean over sequences of
+    −log p(y | x); decoding is Viterbi. `allowed` (transitions [C, C], start [C], end [C] boolean
+    masks) forbids moves in training and decoding alike.
+    """
+
+    def __init__(self, num_labels: int, *, dtype=np.float32,
+                 allowed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        super().__init__()
+        self.num_labels = self.num_scores = num_labels
+        self.allowed = allowed
+        self.add_param("transitions", xp.zeros((num_labels, num_labels), dtype=dtype))
+        self.add_param("start", xp.zeros(num_labels, dtype=dtype))
+        self.add_param("end", xp.zeros(num_labels, dtype=dtype))
+
+    def _crf_params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.params["transitions"], self.params["start"], self.params["end"]
+
+    def loss(self, scores: np.ndarray, batch) -> tuple[float, np.ndarray]:
+        loss_sum, grads = crf_nll(scores, batch.label_ids, batch.lengths, *self._crf_params(),
+                                  allowed=self.allowed)
+        count = len(batch.lengths)
+        for name in ("transitions", "start", "end"):
+            xp.divide(grads[name], count, out=self.grads[name], casting="unsafe")
+        return loss_sum / count, grads["emissions"] / count
+
+    def decode(self, scores: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        return crf_viterbi(scores, lengths, *self._crf_params(), allowed=self.allowed)
+
+    def probabilities(self, scores: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        marginals = crf_marginals(scores, lengths, *self._crf_params(), allowed=self.allowed)
+        return [marginals[:length, b] for b, length in enumerate(lengths)]

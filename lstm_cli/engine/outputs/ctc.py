@@ -19,6 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from lstm_cli.engine.backend import xp
+from lstm_cli.engine.module import Module
 from lstm_cli.engine.outputs.softmax import log_softmax
 
 REDUCTIONS = ("sum", "mean", "none")
@@ -197,3 +198,42 @@ def ctc_prefix_beam_search(
             beams = {prefix: (p[0], p[1]) for prefix, p in ranked[:beam_width]}
         decoded.append(list(next(iter(beams))))  # beams are ranked best first
     return decoded
+
+
+class CTCOutput(Module):
+    """Connectionist temporal classification: the scores have one more column than there are
+    labels, the blank (last index), and the loss sums over every alignment of the target string.
+    Decoding is best path (beam_width 1) or prefix beam search.
+    """
+
+    def __init__(self, num_labels: int, *, dtype=np.float32, reduction: str = "mean",
+                 beam_width: int = 1) -> None:
+        super().__init__()
+        self.num_labels = num_labels
+        self.num_scores = num_labels + 1
+        self.blank = num_labels
+        self.reduction = reduction
+        self.beam_width = beam_width
+
+    def loss(self, scores: np.ndarray, batch) -> tuple[float, np.ndarray]:
+        targets = np.where(batch.target_ids >= 0, batch.target_ids, 0)
+        if self.reduction == "mean_target_length":      # Σ_b loss_b / Σ_b |target_b|
+            loss, d_scores = ctc_loss(scores, batch.lengths, targets, batch.target_lengths,
+                                      blank=self.blank, reduction="sum")
+            total = max(int(batch.target_lengths.sum()), 1)
+            return float(loss) / total, d_scores / total
+        loss, d_scores = ctc_loss(scores, batch.lengths, targets, batch.target_lengths,
+                                  blank=self.blank, reduction=self.reduction)
+        return float(loss), d_scores
+
+    def decode(self, scores: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        if self.beam_width > 1:
+            paths = ctc_prefix_beam_search(scores, lengths, blank=self.blank,
+                                           beam_width=self.beam_width)
+        else:
+            paths = ctc_greedy_decode(scores, lengths, blank=self.blank)
+        return [np.asarray(path, dtype=np.int64) for path in paths]
+
+    def probabilities(self, scores: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        probs = xp.exp(log_softmax(scores))
+        return [probs[:length, b] for b, length in enumerate(lengths)]

@@ -52,8 +52,9 @@ class SoftmaxOutput(Module):
         self.class_weights = None if class_weights is None else np.asarray(class_weights, dtype)
 
     def loss(self, scores: Array, batch) -> tuple[float, Array]:
-        """Mean cross-entropy against `batch.label_ids` over `batch.mask`."""
-        return softmax_cross_entropy(scores, batch.label_ids, batch.mask, self.class_weights)
+        """Mean cross-entropy against `batch.label_ids` over real, scored steps (id ≥ 0)."""
+        scored = batch.mask & (batch.label_ids >= 0)
+        return softmax_cross_entropy(scores, batch.label_ids, scored, self.class_weights)
 
     def decode(self, scores: Array, lengths: Array) -> list[Array]:
         """argmax label per real step, one array per sequence (batch order)."""

@@ -1,0 +1,1 @@
+"""`lstm bench`: time the engine (being written)."""

@@ -1,0 +1,66 @@
+"""`lstm eval CHECKPOINT_OR_RUN_DIR`: the accuracy report of a trained model on labelled data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from lstm_cli.cli.common import print_json, stdout_console
+from lstm_cli.cli.main import app
+from lstm_cli.data.prepare import load_splits, read_examples
+from lstm_cli.errors import LstmError
+from lstm_cli.eval.report import report_table
+from lstm_cli.inference import evaluate
+from lstm_cli.model import load_model
+from lstm_cli.train import fsutil
+
+
+@app.command("eval")
+def eval_cli(
+    checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT_OR_RUN_DIR",
+                                      help="A checkpoint directory, or a run directory (its "
+                                           "best checkpoint)."),
+    data: list[Path] = typer.Option(None, "--data", "-d", help="Labelled data in the "
+                                    "training format (repeatable; default: the config's test, "
+                                    "else dev set)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    out: Path = typer.Option(None, "--out", "-o", help="Also write the report JSON here."),
+) -> None:
+    """Evaluate a checkpoint: token accuracy, per-label P/R/F1, entity F1, confusion matrix.
+
+    Example: lstm eval runs/quickstart --data data/queries/test.txt --json
+    """
+    model = load_model(checkpoint)
+    reports = []
+    for name, examples in _datasets(model, data):
+        report = evaluate(model, examples)
+        report["checkpoint"] = str(checkpoint)
+        report["data"] = name
+        reports.append(report)
+    result = reports[0] if len(reports) == 1 else reports
+    if out is not None:
+        fsutil.atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    if as_json:
+        print_json(result)
+        return
+    console = stdout_console()
+    for report in reports:
+        console.print(report_table(report))
+
+
+def _datasets(model, paths: list[Path] | None):
+    config = model.config
+    if paths:
+        for path in paths:
+            yield str(path), read_examples(path, config.data)
+        return
+    splits = load_splits(config)
+    for name in ("test", "dev"):
+        examples = getattr(splits, name)
+        if examples:
+            yield splits.sources[name], examples
+            return
+    raise LstmError("the checkpoint's config names no test or dev data",
+                    hint="pass --data PATH")

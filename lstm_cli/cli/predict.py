@@ -1,0 +1,120 @@
+"""`lstm predict CHECKPOINT [INPUT|-]`: label new text, streaming in constant memory."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from lstm_cli.cli.main import app
+from lstm_cli.data.prepare import iter_examples
+from lstm_cli.data.types import Example
+from lstm_cli.errors import DataError, LstmError
+from lstm_cli.inference import predict
+from lstm_cli.model import TrainedModel, load_model
+
+CHUNK = 256          # sequences held in memory at once
+FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
+
+
+def _stdin_text() -> Iterator[Example]:
+    """Plain text on stdin: one sequence per line, whitespace-separated tokens."""
+    for number, line in enumerate(sys.stdin, start=1):
+        tokens = line.split()
+        if tokens:
+            yield Example(tokens=tokens, source=f"<stdin>:{number}")
+
+
+def _input_examples(model: TrainedModel, source: str, input_format: str) -> Iterator[Example]:
+    if source == "-":
+        if input_format not in ("auto", "text"):
+            raise LstmError(f"--input-format {input_format} needs a file, not stdin")
+        return _stdin_text()
+    path = Path(source)
+    fmt = input_format
+    if fmt == "auto":
+        fmt = FORMATS_BY_SUFFIX.get(path.suffix, "text")
+    if fmt == "text":
+        return iter_examples(path, model.config.data, format="text")
+    return iter_examples(path, model.config.data, format=fmt)
+
+
+def _chunks(items: Iterable[Example], size: int) -> Iterator[list[Example]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: TextIO, *,
+                      fmt: str, with_probs: bool, with_gold: bool) -> int:
+    """Predict chunk by chunk and write as we go; returns the number of sequences."""
+    count = 0
+    ctc = model.config.model.output == "ctc"
+    for chunk in _chunks(examples, CHUNK):
+        predictions = predict(model, chunk, with_probs=with_probs)
+        for example, prediction in zip(chunk, predictions):
+            if with_gold and example.labels is None and example.target is None:
+                raise DataError("--with-gold needs gold labels in the input",
+                                path=example.source)
+            if fmt == "jsonl":
+                record = {"tokens": example.tokens, "labels": prediction.labels}
+                if with_gold:
+                    record["gold"] = example.target if ctc else example.labels
+                if with_probs:
+                    record["probs"] = [[round(float(p), 6) for p in row]
+                                       for row in prediction.probs]
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            elif ctc:
+                gold = "\t" + " ".join(example.target or []) if with_gold else ""
+                stream.write(" ".join(prediction.labels) + gold + "\n")
+            else:
+                for position, (token, label) in enumerate(zip(example.tokens,
+                                                              prediction.labels)):
+                    gold = f"\t{example.labels[position]}" if with_gold else ""
+                    probs = ""
+                    if with_probs:
+                        probs = "\t" + " ".join(f"{p:.4f}" for p in prediction.probs[position])
+                    stream.write(f"{token}{gold}\t{label}{probs}\n")
+                stream.write("\n")
+            count += 1
+        stream.flush()
+    return count
+
+
+@app.command("predict")
+def predict_cli(
+    checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT_OR_RUN_DIR"),
+    source: str = typer.Argument("-", metavar="INPUT", help="Input file, or - for stdin "
+                                 "(plain text: one sequence per line)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
+    fmt: str = typer.Option("conll", "--format", "-f", help="Output: conll (token<TAB>label, "
+                            "blank line between sequences) or jsonl."),
+    input_format: str = typer.Option("auto", "--input-format", help="text, conll, conllu, "
+                                     "jsonl or dense (auto: by file suffix, else text)."),
+    with_probs: bool = typer.Option(False, "--probs", help="Add per-label probabilities."),
+    with_gold: bool = typer.Option(False, "--with-gold", help="Keep the gold labels (a column "
+                                   "before the prediction, as conlleval reads it)."),
+) -> None:
+    """Label new sequences with a trained model.
+
+    Example: echo "latest business news from reuters" | lstm predict runs/quickstart -
+    """
+    if fmt not in ("conll", "jsonl"):
+        raise LstmError(f"--format must be conll or jsonl, not {fmt!r}")
+    if input_format not in ("auto", "text", "conll", "conllu", "jsonl", "dense"):
+        raise LstmError(f"--input-format must be auto, text, conll, conllu, jsonl or dense, "
+                        f"not {input_format!r}")
+    model = load_model(checkpoint)
+    examples = _input_examples(model, source, input_format)
+    if out is None:
+        write_predictions(model, examples, sys.stdout, fmt=fmt, with_probs=with_probs,
+                          with_gold=with_gold)
+        return
+    with out.open("w", encoding="utf-8") as stream:
+        write_predictions(model, examples, stream, fmt=fmt, with_probs=with_probs,
+                          with_gold=with_gold)

@@ -1,0 +1,100 @@
+"""CoNLL column files: one token per line, columns split on whitespace (or a given separator),
+a blank line after each sequence.
+
+`-DOCSTART-` lines are skipped, and so are lines starting with `#` where a sequence would start
+(comments); a `#` inside a sequence is a token. Every token line must have as many columns as
+the file's first token line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from lstm_cli.data.files import check_file, iter_lines, no_sequences
+from lstm_cli.data.types import Example
+from lstm_cli.errors import DataError
+
+
+def iter_conll(path: str | Path, *, token_column: int = 0, label_column: int | None = -1,
+               features: Mapping[str, int] | None = None, separator: str | None = None,
+               comments: bool = True) -> Iterator[Example]:
+    """Yield one Example per sequence of `path`.
+
+    token_column, label_column: column indices (negative counts from the right); a None
+    label_column reads unlabelled data. features: feature name -> column index, read as strings.
+    separator: None splits on runs of whitespace; e.g. `"\\t"` allows spaces inside tokens
+    (fields are then stripped, and an empty field is an error).
+    """
+    path = check_file(path)
+    features = dict(features or {})
+    wanted = {"token": token_column, **{f"feature {name!r}": column
+                                        for name, column in features.items()}}
+    if label_column is not None:
+        wanted["label"] = label_column
+    num_columns = first_line = start = None
+    rows: list[list[str]] = []
+    found = False
+    for number, line in iter_lines(path):
+        if not line.strip():
+            if rows:
+                found = True
+                yield _example(rows, token_column, label_column, features, f"{path}:{start}")
+                rows = []
+            continue
+        if comments and not rows and line.startswith("#"):
+            continue
+        fields = line.split() if separator is None else [f.strip() for f in line.split(separator)]
+        if fields[0] == "-DOCSTART-":
+            continue
+        if num_columns is None:
+            num_columns, first_line = len(fields), number
+            _check_columns(wanted, num_columns, path, number)
+        elif len(fields) != num_columns:
+            raise DataError(f"expected {num_columns} columns (as on line {first_line}), "
+                            f"found {len(fields)}", path=path, line=number)
+        for what, column in wanted.items():
+            if not fields[column]:
+                raise DataError(f"expected a {what} in column {column}, found an empty or "
+                                "whitespace-only field", path=path, line=number)
+        if not rows:
+            start = number
+        rows.append(fields)
+    if rows:
+        found = True
+        yield _example(rows, token_column, label_column, features, f"{path}:{start}")
+    if not found:
+        raise no_sequences(path)
+
+
+def read_conll(path: str | Path, **options) -> list[Example]:
+    """All sequences of `path`; options as for `iter_conll`."""
+    return list(iter_conll(path, **options))
+
+
+def write_conll(path: str | Path, examples: Iterable[Example]) -> None:
+    """Write `token<TAB>feature...<TAB>label` lines (features in dict order), a blank line after
+    each sequence; unlabelled examples get no label column."""
+    with Path(path).open("w", encoding="utf-8", newline="\n") as file:
+        for example in examples:
+            columns = [example.tokens, *example.features.values()]
+            if example.labels is not None:
+                columns.append(example.labels)
+            file.writelines("\t".join(row) + "\n" for row in zip(*columns, strict=True))
+            file.write("\n")
+
+
+def _check_columns(wanted: Mapping[str, int], num_columns: int, path: Path, line: int) -> None:
+    for what, column in wanted.items():
+        if not -num_columns <= column < num_columns:
+            raise DataError(f"expected a {what} column at index {column}, found only "
+                            f"{num_columns} columns", path=path, line=line)
+
+
+def _example(rows: list[list[str]], token_column: int, label_column: int | None,
+             features: Mapping[str, int], source: str) -> Example:
+    return Example(
+        tokens=[row[token_column] for row in rows],
+        labels=None if label_column is None else [row[label_column] for row in rows],
+        features={name: [row[column] for row in rows] for name, column in features.items()},
+        source=source)

@@ -1,0 +1,64 @@
+"""Examples -> integer arrays, done once per dataset (batching, done every epoch, only pads)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstm_cli.data.types import Example
+from lstm_cli.data.vocab import Vocabs
+from lstm_cli.errors import DataError
+
+
+@dataclass
+class EncodedExample:
+    """One sequence as arrays of length T (its length).
+
+    token_ids [T] int64; feature_ids name -> [T] int64; frames [T, D] float64 or None;
+    label_ids [T] int64 (-1 = ignored position) or None; target_ids [S] int64 (CTC) or None.
+    """
+
+    token_ids: np.ndarray
+    feature_ids: dict[str, np.ndarray] = field(default_factory=dict)
+    frames: np.ndarray | None = None
+    label_ids: np.ndarray | None = None
+    target_ids: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.token_ids)
+
+
+def encode_examples(examples: Sequence[Example], vocabs: Vocabs) -> list[EncodedExample]:
+    """Encode every example; a DataError lists all labels never seen in training at once
+    (naming the first sequence holding one), or names a sequence whose features differ."""
+    unseen: set[str] = set()
+    first_source = None
+    for example in examples:
+        new = vocabs.labels.unseen([*(example.labels or ()), *(example.target or ())])
+        if new and first_source is None:
+            first_source = example.source
+        unseen.update(new)
+        if example.features.keys() != vocabs.features.keys():
+            raise DataError(f"expected the features {_names(vocabs.features)} of the training "
+                            f"data, found {_names(example.features)}", path=example.source)
+    vocabs.labels.check(unseen, source=first_source)
+    return [encode_example(example, vocabs) for example in examples]
+
+
+def encode_example(example: Example, vocabs: Vocabs) -> EncodedExample:
+    """Encode one example (see `encode_examples` for the checks)."""
+    return EncodedExample(
+        token_ids=vocabs.tokens.encode(example.tokens),
+        feature_ids={name: vocab.encode(example.features[name])
+                     for name, vocab in vocabs.features.items()},
+        frames=None if example.frames is None else np.asarray(example.frames, dtype=np.float64),
+        label_ids=None if example.labels is None
+        else vocabs.labels.encode(example.labels, source=example.source),
+        target_ids=None if example.target is None
+        else vocabs.labels.encode(example.target, source=example.source))
+
+
+def _names(features: dict) -> str:
+    return ", ".join(features) or "(none)"

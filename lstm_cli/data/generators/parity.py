@@ -1,0 +1,23 @@
+"""`parity`: bit strings labelled at each step with the parity of the bits so far."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_cli.data.types import Example
+
+MIN_LENGTH = 5
+MAX_LENGTH = 30
+
+
+def generate_parity(rng: np.random.Generator, size: int) -> list[Example]:
+    """`size` strings of uniform length in [MIN_LENGTH, MAX_LENGTH], tokens "0"/"1", label t =
+    "odd" if tokens[:t + 1] holds an odd number of "1" else "even"."""
+    examples = []
+    for i in range(size):
+        bits = rng.integers(0, 2, size=rng.integers(MIN_LENGTH, MAX_LENGTH + 1))
+        parity = np.cumsum(bits) % 2
+        examples.append(Example(tokens=[str(bit) for bit in bits],
+                                labels=["odd" if p else "even" for p in parity],
+                                source=f"parity:{i + 1}"))
+    return examples

@@ -1,0 +1,86 @@
+"""The `data` section of a config turned into train/dev/test Examples."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lstm_cli.config import Config, DataConfig
+from lstm_cli.data.dataset import iter_dataset
+from lstm_cli.data.length import enforce_max_length
+from lstm_cli.data.split import split_examples
+from lstm_cli.data.types import Example
+from lstm_cli.data.windows import WindowSpec
+from lstm_cli.errors import ConfigError
+
+Warn = Callable[[str], None]
+
+
+def reader_options(data: DataConfig, format: str | None = None) -> dict:
+    """Keyword options of the reader for `format` (default: the config's) from `data`."""
+    format = format or data.format
+    if format == "conll":
+        return {"token_column": data.token_column, "label_column": data.label_column,
+                "features": dict(data.feature_columns)}
+    if format == "conllu":
+        return {"label_field": data.conllu_label}
+    return {}
+
+
+def iter_examples(path: str | Path, data: DataConfig, format: str | None = None,
+                  **overrides) -> Iterator[Example]:
+    """Stream a data file as the config reads it (`overrides` replace reader options)."""
+    return iter_dataset(path, format or data.format, **{**reader_options(data, format),
+                                                       **overrides})
+
+
+def read_examples(path: str | Path, data: DataConfig, *, warn: Warn | None = None) -> list[Example]:
+    """A data file read as the config says, with `data.max_length` enforced."""
+    policy = "error" if data.too_long == "reject" else "split"
+    return enforce_max_length(list(iter_examples(path, data)), data.max_length, policy=policy,
+                              warn=warn)
+
+
+def window_spec(data: DataConfig) -> WindowSpec | None:
+    window = data.window
+    return None if window is None else WindowSpec(window.size, window.stride, window.align)
+
+
+@dataclass
+class Splits:
+    """The examples of each split; `sources` says where each came from (for reports)."""
+
+    train: list[Example]
+    dev: list[Example] | None
+    test: list[Example] | None
+    sources: dict[str, str]
+
+
+def load_splits(config: Config, *, warn: Warn | None = None) -> Splits:
+    """Read train (and dev/test, or cut them from train with `data.split`)."""
+    data = config.data
+    if data.train is None:
+        raise ConfigError("data.train is not set", hint="give the path of the training data")
+    train = read_examples(data.train, data, warn=warn)
+    sources = {"train": data.train}
+    dev = read_examples(data.dev, data, warn=warn) if data.dev else None
+    test = read_examples(data.test, data, warn=warn) if data.test else None
+    if dev is not None:
+        sources["dev"] = data.dev
+    if test is not None:
+        sources["test"] = data.test
+    if data.split is not None:
+        if dev is not None or test is not None:
+            raise ConfigError("data.split cuts dev/test out of data.train; do not also give "
+                              "data.dev or data.test")
+        split = data.split
+        parts = split_examples(train, {"train": split.train, "dev": split.dev,
+                                       "test": split.test}, seed=split.seed)
+        train, dev, test = parts["train"], parts.get("dev") or None, parts.get("test") or None
+        for name in ("train", "dev", "test"):
+            if parts.get(name):
+                sources[name] = f"{data.train} ({name} part of split seed {split.seed})"
+    if not train:
+        raise ConfigError("the training split is empty", hint="check data.split fractions")
+    return Splits(train, dev, test, sources)

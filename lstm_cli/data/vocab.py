@@ -1,0 +1,173 @@
+"""Vocabularies: strings <-> integer ids, deterministic, saved in checkpoints as plain JSON data.
+
+`Vocab` (tokens, feature values) reserves 0 = `<pad>` and 1 = `<unk>`; `LabelVocab` (output
+labels) has neither. The label `IGNORE_LABEL` ("") marks a position that is neither trained nor
+scored (e.g. context positions of a window); it encodes to -1, like padding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lstm_cli.data.normalize import normalizer
+from lstm_cli.data.types import Example
+from lstm_cli.errors import DataError
+
+PAD = "<pad>"
+UNK = "<unk>"
+IGNORE_LABEL = ""
+IGNORE_ID = -1
+
+
+class Vocab:
+    """Token ids: `<pad>` = 0, `<unk>` = 1, then `words` in the order given.
+
+    Every token is normalised (`lowercase`, `digits`: see `normalize.py`) before it is counted,
+    looked up or added. `counts` holds the training counts from `build` (not saved by `to_dict`).
+    """
+
+    pad_id = 0
+    unk_id = 1
+
+    def __init__(self, words: Iterable[str] = (), *, lowercase: bool = False,
+                 digits: bool = False) -> None:
+        self.lowercase = lowercase
+        self.digits = digits
+        self.normalize = normalizer(lowercase=lowercase, digits=digits)
+        self.words: list[str] = [PAD, UNK]
+        self.ids: dict[str, int] = {PAD: self.pad_id, UNK: self.unk_id}
+        self.counts: dict[str, int] = {}
+        self.extend(words)
+
+    @classmethod
+    def build(cls, sequences: Iterable[Sequence[str]], *, min_count: int = 1,
+              lowercase: bool = False, digits: bool = False) -> Vocab:
+        """Words seen at least `min_count` times, by descending count, then alphabetically.
+
+        Empty strings (the placeholder tokens of dense data) are not counted.
+        """
+        normalize = normalizer(lowercase=lowercase, digits=digits)
+        counts = Counter(normalize(token) for tokens in sequences for token in tokens if token)
+        kept = sorted((word for word, count in counts.items() if count >= min_count),
+                      key=lambda word: (-counts[word], word))
+        vocab = cls(kept, lowercase=lowercase, digits=digits)
+        vocab.counts = dict(counts)
+        return vocab
+
+    def extend(self, words: Iterable[str]) -> int:
+        """Append the (normalised) words not yet known, in the order given; return how many."""
+        before = len(self.words)
+        for word in map(self.normalize, words):
+            if word not in self.ids:
+                self.ids[word] = len(self.words)
+                self.words.append(word)
+        return len(self.words) - before
+
+    def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        """Ids [len(tokens)] int64; unknown tokens get `unk_id`."""
+        return np.fromiter((self.ids.get(self.normalize(token), self.unk_id) for token in tokens),
+                           dtype=np.int64, count=len(tokens))
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, token: str) -> bool:
+        return self.normalize(token) in self.ids
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data from which `from_dict` rebuilds the same ids."""
+        return {"words": self.words[2:], "lowercase": self.lowercase, "digits": self.digits}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vocab:
+        """Inverse of `to_dict`."""
+        return cls(data["words"], lowercase=data["lowercase"], digits=data["digits"])
+
+
+class LabelVocab:
+    """Label ids 0..n-1 over the sorted label strings; `IGNORE_LABEL` encodes to -1."""
+
+    def __init__(self, labels: Iterable[str]) -> None:
+        self.labels: list[str] = sorted(set(labels) - {IGNORE_LABEL})
+        self.ids: dict[str, int] = {label: i for i, label in enumerate(self.labels)}
+
+    @classmethod
+    def build(cls, sequences: Iterable[Sequence[str]]) -> LabelVocab:
+        """Every label occurring in `sequences`."""
+        return cls(label for labels in sequences for label in labels)
+
+    def unseen(self, labels: Iterable[str]) -> list[str]:
+        """The sorted distinct labels of `labels` that this vocabulary lacks."""
+        return sorted(set(labels) - self.ids.keys() - {IGNORE_LABEL})
+
+    def check(self, labels: Iterable[str], *, source: str | None = None) -> None:
+        """Raise DataError listing every label of `labels` never seen in training."""
+        unseen = self.unseen(labels)
+        if unseen:
+            raise DataError(f"expected only labels seen in training ({', '.join(self.labels)}), "
+                            f"found {len(unseen)} never seen: {', '.join(unseen)}", path=source)
+
+    def encode(self, labels: Sequence[str], *, source: str | None = None) -> np.ndarray:
+        """Ids [len(labels)] int64 (-1 for `IGNORE_LABEL`); DataError on an unseen label."""
+        self.check(labels, source=source)
+        return np.fromiter((self.ids.get(label, IGNORE_ID) for label in labels), dtype=np.int64,
+                           count=len(labels))
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Label strings for `ids`."""
+        return [self.labels[i] for i in ids]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data for `from_dict`."""
+        return {"labels": list(self.labels)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LabelVocab:
+        """Inverse of `to_dict`."""
+        return cls(data["labels"])
+
+
+@dataclass
+class Vocabs:
+    """Everything a model needs to turn Examples into ids: token, feature and label vocabularies.
+
+    `labels` covers both per-position labels and CTC target symbols (a CTC output layer adds its
+    blank itself).
+    """
+
+    tokens: Vocab
+    labels: LabelVocab
+    features: dict[str, Vocab] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, examples: Sequence[Example], *, min_count: int = 1, lowercase: bool = False,
+              digits: bool = False) -> Vocabs:
+        """Vocabularies of the training `examples`; `min_count` and normalisation apply to
+        tokens only (feature values are kept whole, every value counted)."""
+        names = examples[0].features.keys() if examples else ()
+        return cls(
+            tokens=Vocab.build((e.tokens for e in examples), min_count=min_count,
+                               lowercase=lowercase, digits=digits),
+            labels=LabelVocab.build([*(e.labels for e in examples if e.labels is not None),
+                                     *(e.target for e in examples if e.target is not None)]),
+            features={name: Vocab.build(e.features[name] for e in examples) for name in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data for `from_dict`."""
+        return {"tokens": self.tokens.to_dict(), "labels": self.labels.to_dict(),
+                "features": {name: vocab.to_dict() for name, vocab in self.features.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vocabs:
+        """Inverse of `to_dict`."""
+        return cls(tokens=Vocab.from_dict(data["tokens"]),
+                   labels=LabelVocab.from_dict(data["labels"]),
+                   features={name: Vocab.from_dict(d) for name, d in data["features"].items()})

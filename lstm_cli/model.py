@@ -1,0 +1,135 @@
+"""A trained model as a user sees it: config + vocabularies + the engine's SequenceTagger.
+
+`build_model` turns a validated config and the training vocabularies into an engine model;
+`save_model` / `load_model` put it in a checkpoint directory (arrays.npz + meta.json, no pickle)
+and back, so `lstm eval`, `lstm predict` and `lstm export` need nothing but the checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstm_cli.config import Config, config_from_dict
+from lstm_cli.data.vocab import Vocabs
+from lstm_cli.engine.backend import resolve_dtype
+from lstm_cli.engine.tagger import SequenceTagger
+from lstm_cli.errors import CheckpointError, ConfigError
+from lstm_cli.eval.chunks import crf_constraints, detect_scheme
+from lstm_cli.train.checkpoint import Checkpoint, load_checkpoint, resolve_checkpoint
+
+
+@dataclass
+class TrainedModel:
+    """What every command after training works with."""
+
+    config: Config
+    vocabs: Vocabs
+    tagger: SequenceTagger
+    frame_dim: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.vocabs.labels.labels
+
+
+def cell_options(config: Config) -> dict[str, Any]:
+    """The engine's keyword options for the configured cell."""
+    model = config.model
+    options: dict[str, Any] = {"init_input": model.init.input,
+                               "init_recurrent": model.init.recurrent,
+                               "init_scale": model.init.scale}
+    if model.cell == "lstm":
+        options.update(variant=model.variant, peepholes=model.peepholes,
+                       forget_bias=model.forget_bias, gate_activation=model.gate_activation,
+                       cell_activation=model.cell_activation,
+                       output_activation=model.output_activation)
+    elif model.cell == "rnn":
+        options["nonlinearity"] = model.rnn_nonlinearity
+    return options
+
+
+def output_options(config: Config, labels: list[str]) -> dict[str, Any]:
+    """The engine's keyword options for the configured output layer."""
+    model = config.model
+    if model.output == "crf":
+        scheme = detect_scheme(labels) if model.crf.constraints else None
+        return {"allowed": crf_constraints(labels, scheme) if scheme else None}
+    if model.output == "ctc":
+        return {"reduction": model.ctc.reduction, "beam_width": model.ctc.beam_width}
+    if model.class_weights is None:
+        return {}
+    unknown = sorted(set(model.class_weights) - set(labels))
+    if unknown:
+        raise ConfigError(f"model.class_weights names labels not in the training data: "
+                          f"{', '.join(unknown)}")
+    return {"class_weights": [model.class_weights.get(label, 1.0) for label in labels]}
+
+
+def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
+                frame_dim: int = 0, pretrained: np.ndarray | None = None) -> SequenceTagger:
+    """A freshly initialised engine model for this config and these vocabularies."""
+    model = config.model
+    labels = vocabs.labels.labels
+    uses_tokens = frame_dim == 0
+    embedding_dim = model.embedding.dim if uses_tokens else 0
+    if pretrained is not None and pretrained.shape[1] != embedding_dim:
+        raise ConfigError(f"model.embedding.dim is {embedding_dim} but the pretrained vectors "
+                          f"have {pretrained.shape[1]} dimensions",
+                          hint=f"set model.embedding.dim={pretrained.shape[1]}")
+    features = {}
+    for name, vocab in vocabs.features.items():
+        if name not in model.features:
+            raise ConfigError(f"data.feature_columns names feature '{name}' but model.features "
+                              f"gives it no embedding size", hint=f"add model.features.{name}: 16")
+        features[name] = (len(vocab), model.features[name])
+    return SequenceTagger(
+        num_labels=len(labels), rng=rng, dtype=resolve_dtype(model.dtype),
+        vocab_size=len(vocabs.tokens), embedding_dim=embedding_dim, pretrained=pretrained,
+        freeze_embedding=model.embedding.freeze, features=features, frame_dim=frame_dim,
+        cell=model.cell, hidden_size=model.hidden_size, num_layers=model.num_layers,
+        bidirectional=model.bidirectional, dropout=model.dropout,
+        input_dropout=model.input_dropout, output_dropout=model.output_dropout,
+        output=model.output, output_options=output_options(config, labels),
+        cell_options=cell_options(config))
+
+
+def model_meta(model: TrainedModel) -> dict[str, Any]:
+    """The JSON part of a checkpoint that rebuilds the model."""
+    return {"config": model.config.to_dict(), "vocabs": model.vocabs.to_dict(),
+            "frame_dim": model.frame_dim}
+
+
+def model_from_checkpoint(checkpoint: Checkpoint) -> TrainedModel:
+    """Rebuild the model saved in a loaded checkpoint, weights included."""
+    meta = checkpoint.meta
+    try:
+        config = config_from_dict(meta["config"])
+        vocabs = Vocabs.from_dict(meta["vocabs"])
+        frame_dim = int(meta.get("frame_dim", 0))
+    except (KeyError, TypeError, ValueError, ConfigError) as error:
+        raise CheckpointError(f"meta.json does not describe a model ({error})",
+                              path=checkpoint.path) from None
+    tagger = build_model(config, vocabs, rng=np.random.default_rng(0), frame_dim=frame_dim)
+    params = tagger.named_params()
+    missing = sorted(set(params) - set(checkpoint.params))
+    extra = sorted(set(checkpoint.params) - set(params))
+    if missing or extra:
+        raise CheckpointError(f"arrays do not match the model in meta.json (missing: "
+                              f"{missing[:3]}, unexpected: {extra[:3]})", path=checkpoint.path)
+    for name, value in params.items():
+        saved = checkpoint.params[name]
+        if saved.shape != value.shape:
+            raise CheckpointError(f"array '{name}' has shape {saved.shape}, the model needs "
+                                  f"{value.shape}", path=checkpoint.path)
+        value[...] = saved
+    return TrainedModel(config, vocabs, tagger, frame_dim, meta)
+
+
+def load_model(path: str | Path) -> TrainedModel:
+    """A checkpoint directory, or a run directory (its best checkpoint), as a TrainedModel."""
+    return model_from_checkpoint(load_checkpoint(resolve_checkpoint(path)))
