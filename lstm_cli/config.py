@@ -19,9 +19,10 @@ from lstm_cli.errors import ConfigError
 
 
 class Section(BaseModel):
-    """A config section: unknown keys are errors, assignments are validated."""
+    """A config section: unknown keys are errors, assignments are validated, numbers are finite
+    (`.inf` and `.nan` are errors)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class SplitConfig(Section):
@@ -71,6 +72,13 @@ class EmbeddingConfig(Section):
     freeze: bool = False
 
 
+class CharsConfig(Section):
+    """A character BiLSTM per distinct word (off while `dim` is 0)."""
+
+    dim: int = Field(0, ge=0)
+    hidden_size: int = Field(64, ge=1)
+
+
 class InitConfig(Section):
     input: Literal["glorot", "uniform", "orthogonal"] = "glorot"
     recurrent: Literal["orthogonal", "glorot", "uniform"] = "orthogonal"
@@ -106,6 +114,9 @@ class ModelConfig(Section):
     output_activation: Activation = "tanh"
     rnn_nonlinearity: Literal["tanh", "relu"] = "tanh"
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    chars: CharsConfig = Field(default_factory=CharsConfig)
+    word_dropout: float = Field(0.0, ge=0, lt=1)
+    word_dropout_alpha: float = Field(0.0, ge=0)
     features: dict[str, int] = Field(default_factory=dict)
     output: Literal["softmax", "crf", "ctc"] = "softmax"
     class_weights: dict[str, float] | None = None
@@ -286,8 +297,13 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def validate_config(data: dict[str, Any], *, source: str | None = None,
-                    lines: dict[str, int] | None = None) -> Config:
-    """Validate plain data against the schema; the first problem becomes a ConfigError."""
+                    lines: dict[str, int] | None = None,
+                    overridden: tuple[str, ...] = ()) -> Config:
+    """Validate plain data against the schema; the first problem becomes a ConfigError.
+
+    A problem under a key in `overridden` (dotted keys given with `--set`) is blamed on that
+    `--set`, not on the file's line.
+    """
     try:
         return Config.model_validate(data)
     except ValidationError as error:
@@ -295,6 +311,10 @@ def validate_config(data: dict[str, Any], *, source: str | None = None,
         parts = [str(part) for part in problem["loc"]]
         dotted = ".".join(parts)
         line = _line_for(lines or {}, parts)
+        override = next((key for key in overridden if dotted == key
+                         or dotted.startswith(key + ".") or key.startswith(dotted + ".")), None)
+        if override is not None:
+            source, line = None, None
         if problem["type"] == "extra_forbidden":
             raise ConfigError(f"unknown key '{dotted}'", path=source, line=line,
                               hint=_suggest(parts[:-1], parts[-1])) from None
@@ -303,8 +323,10 @@ def validate_config(data: dict[str, Any], *, source: str | None = None,
             message = f"must be {problem['ctx']['expected']}"
         found = problem.get("input")
         found_text = "" if isinstance(found, dict) else f" (found {found!r})"
-        raise ConfigError(f"{dotted or 'config'}: {message}{found_text}", path=source,
-                          line=line) from None
+        where = dotted or "config"
+        if override is not None:
+            where = f"--set {override}" + ("" if override == dotted else f": {where}")
+        raise ConfigError(f"{where}: {message}{found_text}", path=source, line=line) from None
 
 
 def _line_for(lines: dict[str, int], parts: list[str]) -> int | None:
@@ -319,7 +341,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read, override and validate a config file."""
     data, lines = read_yaml_mapping(path)
     apply_overrides(data, overrides or [])
-    return validate_config(data, source=str(path), lines=lines)
+    overridden = tuple(parse_override(text)[0] for text in overrides or [])
+    return validate_config(data, source=str(path), lines=lines, overridden=overridden)
 
 
 def config_from_dict(data: dict[str, Any], overrides: list[str] | None = None) -> Config:

@@ -91,6 +91,8 @@ def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
         num_labels=len(labels), rng=rng, dtype=resolve_dtype(model.dtype),
         vocab_size=len(vocabs.tokens), embedding_dim=embedding_dim, pretrained=pretrained,
         freeze_embedding=model.embedding.freeze, features=features, frame_dim=frame_dim,
+        chars=None if vocabs.chars is None or not uses_tokens
+        else (len(vocabs.chars), model.chars.dim, model.chars.hidden_size),
         cell=model.cell, hidden_size=model.hidden_size, num_layers=model.num_layers,
         bidirectional=model.bidirectional, dropout=model.dropout,
         input_dropout=model.input_dropout, output_dropout=model.output_dropout,

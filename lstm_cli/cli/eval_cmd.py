@@ -14,6 +14,7 @@ from lstm_cli.errors import LstmError
 from lstm_cli.eval.report import report_table
 from lstm_cli.inference import evaluate
 from lstm_cli.model import load_model
+from lstm_cli.plots import plot_confusion, require_matplotlib
 from lstm_cli.train import fsutil
 
 
@@ -27,11 +28,15 @@ def eval_cli(
                                     "else dev set)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     out: Path = typer.Option(None, "--out", "-o", help="Also write the report JSON here."),
+    plot: Path = typer.Option(None, "--plot", help="Also draw the confusion matrix (of the "
+                              "first --data) as a heatmap into this PNG."),
 ) -> None:
     """Evaluate a checkpoint: token accuracy, per-label P/R/F1, entity F1, confusion matrix.
 
     Example: lstm eval runs/quickstart --data data/queries/test.txt --json
     """
+    if plot is not None:
+        require_matplotlib()
     model = load_model(checkpoint)
     reports = []
     for name, examples in _datasets(model, data):
@@ -41,6 +46,7 @@ def eval_cli(
         reports.append(report)
     result = reports[0] if len(reports) == 1 else reports
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
         fsutil.atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     if as_json:
         print_json(result)

@@ -64,5 +64,6 @@ def export_cli(
     state = torch_state(load_model(checkpoint))
     buffer = io.BytesIO()
     np.savez(buffer, **state)
+    out.parent.mkdir(parents=True, exist_ok=True)
     fsutil.atomic_write_bytes(out, buffer.getvalue())
     typer.echo(f"wrote {out} ({len(state)} arrays)")

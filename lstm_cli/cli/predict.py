@@ -30,7 +30,10 @@ def _stdin_text() -> Iterator[Example]:
             yield Example(tokens=tokens, source=f"<stdin>:{number}")
 
 
-def _input_examples(model: TrainedModel, source: str, input_format: str) -> Iterator[Example]:
+def _input_examples(model: TrainedModel, source: str, input_format: str,
+                    with_gold: bool) -> Iterator[Example]:
+    """`auto` picks the format by suffix; any other suffix is plain text, or the model's
+    training format with `--with-gold` (plain text has no gold labels)."""
     if source == "-":
         if input_format not in ("auto", "text"):
             raise LstmError(f"--input-format {input_format} needs a file, not stdin")
@@ -38,9 +41,8 @@ def _input_examples(model: TrainedModel, source: str, input_format: str) -> Iter
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
-        fmt = FORMATS_BY_SUFFIX.get(path.suffix, "text")
-    if fmt == "text":
-        return iter_examples(path, model.config.data, format="text")
+        fmt = FORMATS_BY_SUFFIX.get(path.suffix,
+                                    model.config.data.format if with_gold else "text")
     return iter_examples(path, model.config.data, format=fmt)
 
 
@@ -60,7 +62,8 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
         for example, prediction in zip(chunk, predictions):
             if with_gold and example.labels is None and example.target is None:
                 raise DataError("--with-gold needs gold labels in the input",
-                                path=example.source)
+                                path=example.source, hint="give labelled data, with "
+                                "--input-format if its suffix does not say its format")
             if fmt == "jsonl":
                 record = {"tokens": example.tokens, "labels": prediction.labels}
                 if with_gold:
@@ -110,11 +113,12 @@ def predict_cli(
         raise LstmError(f"--input-format must be auto, text, conll, conllu, jsonl or dense, "
                         f"not {input_format!r}")
     model = load_model(checkpoint)
-    examples = _input_examples(model, source, input_format)
+    examples = _input_examples(model, source, input_format, with_gold)
     if out is None:
         write_predictions(model, examples, sys.stdout, fmt=fmt, with_probs=with_probs,
                           with_gold=with_gold)
         return
+    out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as stream:
         write_predictions(model, examples, stream, fmt=fmt, with_probs=with_probs,
                           with_gold=with_gold)

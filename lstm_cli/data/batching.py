@@ -29,6 +29,10 @@ class Batch:
     index           (B,) int64, column b holds input example index[b]
     target_ids      (B, S) int64 CTC targets, -1 past target_lengths[b]; None without targets
     target_lengths  (B,) int64 or None
+    char_ids        (L, U) int64 characters of the U distinct words of the batch (time-major,
+                    longest word first, 0 past char_lengths[u]); None without a char vocabulary
+    char_lengths    (U,) int64, sorted descending
+    word_index      (T, B) int64: which distinct word each token is, -1 past each length
     """
 
     token_ids: np.ndarray
@@ -40,6 +44,9 @@ class Batch:
     index: np.ndarray
     target_ids: np.ndarray | None = None
     target_lengths: np.ndarray | None = None
+    char_ids: np.ndarray | None = None
+    char_lengths: np.ndarray | None = None
+    word_index: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -57,6 +64,7 @@ def make_batch(examples: Sequence[EncodedExample], index: Sequence[int] | None =
     steps = int(lengths[0])
     first = chosen[0]
     targets = None if first.target_ids is None else [e.target_ids for e in chosen]
+    chars = None if first.char_ids is None else distinct_words(chosen, steps)
     return Batch(
         token_ids=_pad([e.token_ids for e in chosen], steps, 0),
         feature_ids={name: _pad([e.feature_ids[name] for e in chosen], steps, 0)
@@ -70,7 +78,30 @@ def make_batch(examples: Sequence[EncodedExample], index: Sequence[int] | None =
         target_ids=None if targets is None
         else _pad(targets, max(map(len, targets)), IGNORE_ID).T,  # (B, S)
         target_lengths=None if targets is None
-        else np.array([len(t) for t in targets], dtype=np.int64))
+        else np.array([len(t) for t in targets], dtype=np.int64),
+        **(chars or {}))
+
+
+def distinct_words(examples: Sequence[EncodedExample], steps: int) -> dict[str, np.ndarray]:
+    """The distinct words of a batch with their characters, so a character encoder runs once
+    per word type, not once per token: `char_ids`, `char_lengths`, `word_index` (see Batch)."""
+    position: dict[str, int] = {}
+    words: list[np.ndarray] = []
+    word_index = np.full((steps, len(examples)), -1, dtype=np.int64)
+    for column, example in enumerate(examples):
+        for t, (token, char_ids) in enumerate(zip(example.tokens, example.char_ids)):
+            u = position.get(token)
+            if u is None:
+                u = position[token] = len(words)
+                words.append(char_ids)
+            word_index[t, column] = u
+    lengths = np.array([len(chars) for chars in words], dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    word_index = np.where(word_index >= 0, rank[np.maximum(word_index, 0)], -1)
+    return {"char_ids": _pad([words[u] for u in order], int(lengths.max()), 0),
+            "char_lengths": lengths[order], "word_index": word_index}
 
 
 def iter_batches(examples: Sequence[EncodedExample], batch_size: int, *, shuffle: bool,

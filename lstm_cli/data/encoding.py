@@ -17,7 +17,8 @@ class EncodedExample:
     """One sequence as arrays of length T (its length).
 
     token_ids [T] int64; feature_ids name -> [T] int64; frames [T, D] float64 or None;
-    label_ids [T] int64 (-1 = ignored position) or None; target_ids [S] int64 (CTC) or None.
+    label_ids [T] int64 (-1 = ignored position) or None; target_ids [S] int64 (CTC) or None;
+    with a character vocabulary, `tokens` (the raw strings) and their `char_ids`.
     """
 
     token_ids: np.ndarray
@@ -25,6 +26,8 @@ class EncodedExample:
     frames: np.ndarray | None = None
     label_ids: np.ndarray | None = None
     target_ids: np.ndarray | None = None
+    tokens: list[str] | None = None
+    char_ids: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.token_ids)
@@ -57,7 +60,10 @@ def encode_example(example: Example, vocabs: Vocabs) -> EncodedExample:
         label_ids=None if example.labels is None
         else vocabs.labels.encode(example.labels, source=example.source),
         target_ids=None if example.target is None
-        else vocabs.labels.encode(example.target, source=example.source))
+        else vocabs.labels.encode(example.target, source=example.source),
+        tokens=None if vocabs.chars is None else list(example.tokens),
+        char_ids=None if vocabs.chars is None
+        else [vocabs.encode_chars(token) for token in example.tokens])
 
 
 def _names(features: dict) -> str:

@@ -22,6 +22,8 @@ PAD = "<pad>"
 UNK = "<unk>"
 IGNORE_LABEL = ""
 IGNORE_ID = -1
+WORD_START = "<w>"      # the character encoder reads <w> c_1 … c_n </w>
+WORD_END = "</w>"
 
 
 class Vocab:
@@ -146,28 +148,44 @@ class Vocabs:
     tokens: Vocab
     labels: LabelVocab
     features: dict[str, Vocab] = field(default_factory=dict)
+    chars: Vocab | None = None
 
     @classmethod
     def build(cls, examples: Sequence[Example], *, min_count: int = 1, lowercase: bool = False,
-              digits: bool = False) -> Vocabs:
+              digits: bool = False, chars: bool = False) -> Vocabs:
         """Vocabularies of the training `examples`; `min_count` and normalisation apply to
-        tokens only (feature values are kept whole, every value counted)."""
+        tokens only (feature values are kept whole, every value counted). With `chars`, also
+        the characters of the raw tokens (case kept), plus the word start/end markers."""
         names = examples[0].features.keys() if examples else ()
+        char_vocab = None
+        if chars:
+            char_vocab = Vocab.build(list(token) for e in examples for token in e.tokens)
+            char_vocab.extend([WORD_START, WORD_END])
         return cls(
             tokens=Vocab.build((e.tokens for e in examples), min_count=min_count,
                                lowercase=lowercase, digits=digits),
             labels=LabelVocab.build([*(e.labels for e in examples if e.labels is not None),
                                      *(e.target for e in examples if e.target is not None)]),
-            features={name: Vocab.build(e.features[name] for e in examples) for name in names})
+            features={name: Vocab.build(e.features[name] for e in examples) for name in names},
+            chars=char_vocab)
+
+    def encode_chars(self, token: str) -> np.ndarray:
+        """Character ids of `<w> token </w>` (unknown characters get `unk_id`)."""
+        ids = self.chars.ids
+        return np.array([ids[WORD_START], *(ids.get(c, Vocab.unk_id) for c in token),
+                         ids[WORD_END]], dtype=np.int64)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data for `from_dict`."""
         return {"tokens": self.tokens.to_dict(), "labels": self.labels.to_dict(),
-                "features": {name: vocab.to_dict() for name, vocab in self.features.items()}}
+                "features": {name: vocab.to_dict() for name, vocab in self.features.items()},
+                "chars": None if self.chars is None else self.chars.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabs:
         """Inverse of `to_dict`."""
+        chars = data.get("chars")
         return cls(tokens=Vocab.from_dict(data["tokens"]),
                    labels=LabelVocab.from_dict(data["labels"]),
-                   features={name: Vocab.from_dict(d) for name, d in data["features"].items()})
+                   features={name: Vocab.from_dict(d) for name, d in data["features"].items()},
+                   chars=None if chars is None else Vocab.from_dict(chars))

@@ -1,13 +1,17 @@
 """The sequence labeller: input encoders → recurrent stack → linear scores → output layer.
 
-    x_t = [E_tok[w_t] ; E_f1[f1_t] ; … ; frames_t]            inputs, concatenated   (T, B, D)
+    x_t = [E_tok[w_t] ; chars(w_t) ; E_f1[f1_t] ; … ; frames_t]  inputs, concatenated (T, B, D)
     h_t = RecurrentStack(x)_t                                  (T, B, H or 2H)
     s_t = W_out h_t + b_out                                    label scores           (T, B, C)
     loss, decode: by the output layer (softmax; CRF and CTC plug in the same way)
 
 A batch is any object with the attributes the data batcher gives: `token_ids` [T, B] (or None),
-`feature_ids` {name: [T, B]}, `frames` [T, B, D] (or None), `lengths` [B], `mask` [T, B] and, for
-training, `label_ids` [T, B] (or the output layer's own targets).
+`feature_ids` {name: [T, B]}, `frames` [T, B, D] (or None), `lengths` [B], `mask` [T, B], for a
+character encoder `char_ids`, `char_lengths`, `word_index`, and for training `label_ids` [T, B]
+(or the output layer's own targets).
+
+Training-time input noise: word dropout replaces token t by <unk> with probability
+`word_dropout[id_t]` (a per-id table, e.g. α / (count + α)), then inverted dropout on x_t.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
+from lstm_cli.engine.chars import CharEncoder
 from lstm_cli.engine.embed import Embedding, Linear
 from lstm_cli.engine.module import Module
 from lstm_cli.engine.outputs import make_output
@@ -31,6 +36,7 @@ class SequenceTagger(Module):
     def __init__(self, *, num_labels: int, rng: np.random.Generator, dtype=np.float32,
                  vocab_size: int = 0, embedding_dim: int = 0, pretrained: Array | None = None,
                  freeze_embedding: bool = False, features: dict[str, tuple[int, int]] | None = None,
+                 chars: tuple[int, int, int] | None = None,
                  frame_dim: int = 0, cell: str = "lstm", hidden_size: int = 128,
                  num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0,
                  input_dropout: float = 0.0, output_dropout: float = 0.0,
@@ -47,6 +53,13 @@ class SequenceTagger(Module):
                 vocab_size, embedding_dim, rng=rng, dtype=dtype, pretrained=pretrained,
                 frozen=freeze_embedding))
             size += embedding_dim
+        self.word_dropout: Array | None = None
+        self.chars: CharEncoder | None = None
+        if chars is not None:
+            num_chars, char_dim, char_hidden = chars
+            self.chars = self.add_child("chars", CharEncoder(
+                num_chars, char_dim, char_hidden, rng=rng, dtype=dtype))
+            size += self.chars.output_size
         self.features: dict[str, Embedding] = {}
         for name, (feature_vocab, feature_dim) in (features or {}).items():
             self.features[name] = self.add_child(f"features.{name}", Embedding(
@@ -76,8 +89,17 @@ class SequenceTagger(Module):
         """Label scores (T, B, C) and the function that backpropagates ∂L/∂scores to every param."""
         parts, input_backwards = [], []
         if self.embedding is not None:
-            vectors, back = self.embedding.forward(batch.token_ids)
+            token_ids = batch.token_ids
+            if train and self.word_dropout is not None:
+                dropped = rng.random(token_ids.shape) < self.word_dropout[token_ids]
+                token_ids = xp.where(dropped, 1, token_ids)             # 1 = <unk>
+            vectors, back = self.embedding.forward(token_ids)
             parts.append(vectors)
+            input_backwards.append(back)
+        if self.chars is not None:
+            vectors, back = self.chars.forward(batch.char_ids, batch.char_lengths,
+                                               batch.word_index)
+            parts.append(vectors.astype(self.dtype, copy=False))
             input_backwards.append(back)
         for name, embedding in self.features.items():
             vectors, back = embedding.forward(batch.feature_ids[name])

@@ -164,7 +164,7 @@ def _prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator
     splits = load_splits(config, warn=log)
     data = config.data
     vocabs = Vocabs.build(splits.train, min_count=data.min_count, lowercase=data.lowercase,
-                          digits=data.normalize_digits)
+                          digits=data.normalize_digits, chars=config.model.chars.dim > 0)
     pretrained = None
     if config.model.embedding.pretrained:
         vectors = read_vectors(config.model.embedding.pretrained)
@@ -173,6 +173,23 @@ def _prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator
         log(f"pretrained vectors {config.model.embedding.pretrained}: {coverage.describe()}")
     frame_dim = 0 if splits.train[0].frames is None else int(splits.train[0].frames.shape[1])
     return splits, vocabs, pretrained, frame_dim
+
+
+def word_dropout_table(config: Config, vocabs: Vocabs, examples) -> np.ndarray | None:
+    """P(replace id by <unk>) per token id: α / (count + α) (`model.word_dropout_alpha`, Kiperwasser
+    & Goldberg 2016) or a fixed `model.word_dropout` rate; never for <pad> and <unk>."""
+    alpha, rate = config.model.word_dropout_alpha, config.model.word_dropout
+    if not alpha and not rate:
+        return None
+    vocab = vocabs.tokens
+    if alpha:
+        counts = np.zeros(len(vocab))
+        np.add.at(counts, np.concatenate([vocab.encode(e.tokens) for e in examples]), 1)
+        table = alpha / (counts + alpha)
+    else:
+        table = np.full(len(vocab), rate)
+    table[[vocab.pad_id, vocab.unk_id]] = 0.0
+    return table
 
 
 def _training_examples(config: Config, splits: Splits):
@@ -188,8 +205,10 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False,
     run_dir = Path(run_dir)
     log = log or RunLog(None, progress=False)
     _check_writable(run_dir)
+    # NaN/inf are caught once per batch by the divergence guard, which says what to do; numpy's
+    # own warnings about them would only print engine source lines.
     with RunLock(run_dir) as lock, threadpool_limits(config.train.threads), \
-            np.errstate(over="ignore", under="ignore"):
+            np.errstate(over="ignore", under="ignore", invalid="ignore"):
         log.open(run_dir / "train.log")
         try:
             if lock.warning:
@@ -247,7 +266,9 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
     if checkpoint is not None and checkpoint.optimizer_state is not None:
         optimizer.load_state_dict(*checkpoint.optimizer_state)
     schedule = make_schedule(_schedule_options(config))
-    train_encoded = encode_examples(_training_examples(config, splits), trained.vocabs)
+    train_examples = _training_examples(config, splits)
+    train_encoded = encode_examples(train_examples, trained.vocabs)
+    tagger.word_dropout = word_dropout_table(config, trained.vocabs, train_examples)
     dev = splits.dev
     metric = config.train.early_stopping.metric if dev else "train_loss"
     better = higher_is_better(metric)
@@ -399,9 +420,23 @@ def _append_metrics(path: Path, record: dict[str, Any]) -> None:
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The records of metrics.jsonl; a torn last line (a full disk mid-append) is dropped."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    last = max((number for number, line in enumerate(lines, start=1) if line), default=0)
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if number == last:
+                break
+            raise LstmError("expected one JSON object per line, found invalid JSON", path=path,
+                            line=number) from None
+    return records
 
 
 def _truncate_metrics(path: Path, epochs: int) -> None:

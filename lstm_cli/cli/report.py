@@ -1,0 +1,72 @@
+"""`lstm report RUN_DIR_OR_ROOT...`: compare runs (a sweep's, or any) in one table."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from lstm_cli.cli.common import stdout_console
+from lstm_cli.cli.main import app
+from lstm_cli.sweep import results
+from lstm_cli.sweep.plan import short_keys
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command("report")
+def report_cli(
+    paths: list[Path] = typer.Argument(..., metavar="RUN_DIR_OR_ROOT...", help="Run "
+                                       "directories, or folders searched for them."),
+    sort: str = typer.Option(None, "--sort", help="Sort by this column (scores best first); "
+                             "default: by the differing config keys."),
+    reverse: bool = typer.Option(False, "--reverse", help="Reverse the order."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json (a list "
+                               "of row objects) or markdown."),
+    columns: list[str] = typer.Option(None, "--columns", "-c", help="Columns to show, in "
+                                      "order (comma-separated or repeated; a unique tail such "
+                                      "as `lr` names train.optimizer.lr)."),
+    per_run: bool = typer.Option(False, "--per-run", help="One row per run; do not average "
+                                 "the seeds of a point."),
+    plot: Path = typer.Option(None, "--plot", help="Also draw the learning curves (train loss, "
+                              "dev metric per epoch) of the runs into this PNG."),
+) -> None:
+    """One row per run: the config keys that differ, best epoch, dev and test scores, wall
+    time and tokens/s; points run with several seeds get mean ± std.
+
+    Example: lstm report runs/lr-vs-size --sort test.token_accuracy --format markdown
+    """
+    if plot is not None:
+        from lstm_cli.plots import require_matplotlib
+        require_matplotlib()
+    records = [results.load_run(path) for path in results.find_run_dirs(paths)]
+    keys = results.varying_keys(records)
+    rows = [results.run_row(record, keys) for record in records]
+    if not per_run:
+        rows = results.group_rows(rows, keys)
+    available = results.all_columns(rows, keys)
+    chosen = available
+    if columns:
+        names = [name.strip() for text in columns for name in text.split(",") if name.strip()]
+        chosen = [results.resolve_column(name, available) for name in names]
+    sort_column = results.resolve_column(sort, available) if sort else None
+    rows = results.sort_rows(rows, sort_column, keys, reverse=reverse)
+    rendered = results.render(rows, chosen, fmt.value, keys)
+    if isinstance(rendered, str):
+        sys.stdout.write(rendered)
+    else:
+        stdout_console().print(rendered)
+    if plot is not None:
+        from lstm_cli.plots import plot_learning_curves
+        short = short_keys(keys)
+        plot_learning_curves([results.learning_curve(record, results.run_label(record, keys,
+                                                                                short))
+                              for record in records], plot)
+        typer.echo(f"learning curves written to {plot}", err=True)

@@ -1,0 +1,74 @@
+"""Character-aware word vectors (Plank et al. 2016, "w + c"): a BiLSTM reads each word's
+characters and its final states become part of the word's input vector.
+
+For a word w with characters <w> c_1 … c_n </w> (embedded as e_1 … e_{n+2}):
+
+    →h = LSTM_fwd(e_1 … e_{n+2})      its last state, after </w>
+    ←h = LSTM_bwd(e_{n+2} … e_1)      its last state, after <w> (the output at position 1)
+    v(w) = [→h ; ←h]                  (2 × hidden_size)
+
+The encoder runs once per distinct word of a batch (`Batch.char_ids`, [L, U]); every token then
+gathers its word's vector through `Batch.word_index` [T, B], and its gradient is summed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lstm_cli.engine.backend import xp
+from lstm_cli.engine.embed import Embedding, scatter_add_rows
+from lstm_cli.engine.module import Module
+from lstm_cli.engine.recurrent import RecurrentStack
+
+Array = np.ndarray
+
+
+class CharEncoder(Module):
+    """Distinct words' characters → [→h ; ←h] per token (T, B, 2·hidden_size)."""
+
+    def __init__(self, num_chars: int, dim: int, hidden_size: int, *,
+                 rng: np.random.Generator, dtype=np.float32, cell: str = "lstm",
+                 **cell_options) -> None:
+        super().__init__()
+        self.embedding = self.add_child("embedding", Embedding(num_chars, dim, rng=rng,
+                                                               dtype=dtype))
+        self.rnn = self.add_child("rnn", RecurrentStack(
+            cell, dim, hidden_size, bidirectional=True, rng=rng, dtype=dtype, **cell_options))
+        self.hidden_size = hidden_size
+        self.output_size = 2 * hidden_size
+
+    def word_vectors(self, char_ids: Array, char_lengths: Array
+                     ) -> tuple[Array, Callable[[Array], None]]:
+        """v(w) for each distinct word (U, 2H) and its backward function."""
+        hidden = self.hidden_size
+        chars, embed_back = self.embedding.forward(char_ids)             # (L, U, dim)
+        outputs, rnn_back = self.rnn.forward(chars, char_lengths)        # (L, U, 2H)
+        words = np.arange(len(char_lengths))
+        last = char_lengths - 1
+        vectors = xp.concatenate([outputs[last, words, :hidden], outputs[0, :, hidden:]],
+                                 axis=1)
+
+        def backward(d_vectors: Array) -> None:
+            d_outputs = xp.zeros_like(outputs)
+            d_outputs[last, words, :hidden] = d_vectors[:, :hidden]     # ∂L/∂→h at the end
+            d_outputs[0, :, hidden:] = d_vectors[:, hidden:]           # ∂L/∂←h at the start
+            embed_back(rnn_back(d_outputs))
+
+        return vectors, backward
+
+    def forward(self, char_ids: Array, char_lengths: Array, word_index: Array
+                ) -> tuple[Array, Callable[[Array], None]]:
+        """Token vectors (T, B, 2H), zero where `word_index` is −1 (padding)."""
+        vectors, words_back = self.word_vectors(char_ids, char_lengths)
+        real = word_index >= 0
+        tokens = vectors[np.where(real, word_index, 0)]
+        tokens[~real] = 0
+
+        def backward(d_tokens: Array) -> None:
+            d_vectors = xp.zeros_like(vectors)
+            scatter_add_rows(d_vectors, word_index[real], d_tokens[real])
+            words_back(d_vectors)
+
+        return tokens, backward

@@ -1,0 +1,61 @@
+"""`lstm eval`: a run directory or a checkpoint, default or given data, JSON and file output."""
+
+from __future__ import annotations
+
+import json
+
+REPORT_KEYS = {"token_accuracy", "sequence_accuracy", "entity", "per_label", "num_sequences",
+               "num_tokens", "checkpoint", "data"}
+
+
+def test_eval_of_a_run_directory_uses_best_and_the_test_set(trained_run, cli):
+    result = cli("eval", trained_run["run"], "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert REPORT_KEYS <= report.keys()
+    assert report["data"] == str(trained_run["test"])
+    assert report["num_sequences"] == 12
+    # The same numbers as the report written at the end of training (best checkpoint on test).
+    saved = json.loads((trained_run["run"] / "report.json").read_text())
+    assert report["token_accuracy"] == saved["token_accuracy"]
+    assert report["entity"] == saved["entity"]
+
+
+def test_eval_of_a_checkpoint_directory_with_data(trained_run, cli):
+    last = trained_run["run"] / "checkpoints" / "last"
+    result = cli("eval", last, "--data", trained_run["dev"], "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["checkpoint"] == str(last)
+    assert report["data"] == str(trained_run["dev"])
+    assert 0.0 <= report["token_accuracy"] <= 1.0
+
+
+def test_eval_with_two_data_files_gives_two_reports(trained_run, cli):
+    result = cli("eval", trained_run["run"], "--data", trained_run["dev"],
+                 "--data", trained_run["test"], "--json")
+    assert result.code == 0
+    reports = json.loads(result.out)
+    assert [r["data"] for r in reports] == [str(trained_run["dev"]), str(trained_run["test"])]
+
+
+def test_eval_out_writes_the_report_and_prints_a_table(trained_run, cli, tmp_path):
+    out = tmp_path / "reports" / "dev.json"                     # the folder is created
+    result = cli("eval", trained_run["run"], "--data", trained_run["dev"], "--out", out)
+    assert result.code == 0, result.err
+    assert "Token accuracy" in result.out                        # the rich table on stdout
+    assert REPORT_KEYS <= json.loads(out.read_text()).keys()
+
+
+def test_eval_of_a_missing_checkpoint_exits_2(tmp_path, cli):
+    result = cli("eval", tmp_path / "nothing")
+    assert result.code == 2
+    assert "no such checkpoint or run directory" in result.err
+
+
+def test_eval_with_labels_training_never_saw_exits_2_naming_them(trained_run, cli, tmp_path):
+    data = tmp_path / "new-labels.txt"
+    data.write_text("paris\tB-LOC\nzurich\tB-CITY\n\nbbc\tB-BRAND\n\n")
+    result = cli("eval", trained_run["run"], "--data", data)
+    assert result.code == 2
+    assert "B-BRAND" in result.err and "B-CITY" in result.err and str(data) in result.err

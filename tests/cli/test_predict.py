@@ -1,0 +1,109 @@
+"""`lstm predict`: stdin and files, conll and jsonl output, probabilities, gold, input order."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .helpers import run_subprocess
+
+SENTENCES = ["show me the latest news from reuters",
+             "paris",
+             "obama in new york today",
+             "news about angela merkel from the bbc in london"]
+
+
+def read_conll_output(text: str) -> list[list[list[str]]]:
+    """Blank-line separated blocks of tab-separated rows."""
+    return [[row.split("\t") for row in block.splitlines()]
+            for block in text.strip("\n").split("\n\n")]
+
+
+def test_predict_from_stdin_keeps_input_order(trained_run, cli):
+    result = cli("predict", trained_run["run"], "-", stdin="\n".join(SENTENCES) + "\n")
+    assert result.code == 0, result.err
+    blocks = read_conll_output(result.out)
+    assert [[row[0] for row in block] for block in blocks] == [s.split() for s in SENTENCES]
+    labels = {"O", "B-LOC", "I-LOC", "B-PER", "I-PER", "B-ORG", "I-ORG"}
+    assert all(len(row) == 2 and row[1] in labels for block in blocks for row in block)
+
+
+def test_predictions_do_not_depend_on_the_other_sequences(trained_run, cli):
+    together = cli("predict", trained_run["run"], "-", "--format", "jsonl",
+                   stdin="\n".join(SENTENCES) + "\n")
+    alone = [cli("predict", trained_run["run"], "-", "--format", "jsonl", stdin=s + "\n")
+             for s in SENTENCES]
+    assert [json.loads(line) for line in together.out.splitlines()] == \
+        [json.loads(result.out) for result in alone]
+
+
+def test_predict_a_text_file_as_jsonl_with_probabilities(trained_run, cli, tmp_path):
+    source = tmp_path / "queries.txt"
+    source.write_text("\n".join(SENTENCES) + "\n\n")               # a trailing blank line
+    labels = json.loads((trained_run["run"] / "checkpoints/best/meta.json").read_text()
+                        )["vocabs"]["labels"]["labels"]
+    result = cli("predict", trained_run["run"], source, "--format", "jsonl", "--probs")
+    assert result.code == 0, result.err
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert [r["tokens"] for r in records] == [s.split() for s in SENTENCES]
+    for record in records:
+        probs = np.array(record["probs"])
+        assert probs.shape == (len(record["tokens"]), len(labels))
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+        # The predicted label is the most probable one (softmax output decodes by argmax).
+        assert [labels[k] for k in probs.argmax(axis=1)] == record["labels"]
+
+
+def test_predict_conll_probabilities_sum_to_one(trained_run, cli):
+    result = cli("predict", trained_run["run"], "-", "--probs", stdin=SENTENCES[0] + "\n")
+    assert result.code == 0
+    for row in read_conll_output(result.out)[0]:
+        assert len(row) == 3
+        assert abs(sum(float(p) for p in row[2].split()) - 1.0) < 1e-3
+
+
+def test_predict_with_gold_on_labelled_conll(trained_run, cli, tmp_path):
+    out = tmp_path / "predictions" / "test.conll"
+    result = cli("predict", trained_run["run"], trained_run["test"], "--with-gold", "--out", out)
+    assert result.code == 0, result.err
+    assert result.out == ""
+    gold = read_conll_output(trained_run["test"].read_text())
+    predicted = read_conll_output(out.read_text())
+    assert len(predicted) == len(gold)
+    for gold_block, block in zip(gold, predicted, strict=True):
+        # token, gold, predicted: the layout conlleval reads.
+        assert [row[:2] for row in block] == gold_block
+        assert all(len(row) == 3 for row in block)
+
+
+def test_predict_with_gold_jsonl_input_and_output(trained_run, cli, tmp_path):
+    source = tmp_path / "gold.jsonl"
+    source.write_text(json.dumps({"tokens": ["obama", "in", "paris"],
+                                  "labels": ["B-PER", "O", "B-LOC"]}) + "\n")
+    result = cli("predict", trained_run["run"], source, "--with-gold", "--format", "jsonl")
+    assert result.code == 0, result.err
+    record = json.loads(result.out)
+    assert record["gold"] == ["B-PER", "O", "B-LOC"] and len(record["labels"]) == 3
+
+
+def test_predict_with_gold_on_plain_text_exits_2(trained_run, cli):
+    result = cli("predict", trained_run["run"], "-", "--with-gold", stdin="paris news\n")
+    assert result.code == 2
+    assert "--with-gold needs gold labels" in result.err
+
+
+def test_predict_errors_exit_2(trained_run, cli, tmp_path):
+    assert "no such checkpoint" in cli("predict", tmp_path / "none", "-", stdin="a\n").err
+    missing = cli("predict", trained_run["run"], tmp_path / "missing.txt")
+    assert missing.code == 2 and "missing.txt" in missing.err
+    bad_format = cli("predict", trained_run["run"], "-", "--format", "xml", stdin="a\n")
+    assert bad_format.code == 2 and "--format" in bad_format.err
+
+
+def test_predict_through_a_real_pipe(trained_run):
+    result = run_subprocess("predict", trained_run["run"], "-", "--format", "jsonl",
+                            stdin="paris news\nobama\n", cwd=trained_run["dir"])
+    assert result.code == 0, result.err
+    assert [json.loads(line)["tokens"] for line in result.out.splitlines()] == \
+        [["paris", "news"], ["obama"]]

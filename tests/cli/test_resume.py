@@ -1,0 +1,123 @@
+"""`lstm train --resume` ends with exactly the weights of an uninterrupted run, whether the run
+stopped at an epoch boundary or in the middle of an epoch (a real SIGINT, in-process and in a
+subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from lstm_cli.engine.tagger import SequenceTagger
+from lstm_cli.train.checkpoint import load_checkpoint
+
+from .helpers import (
+    assert_same_weights,
+    lstm_command,
+    subprocess_env,
+    tiny_config_dict,
+    write_config,
+    write_tiny_data,
+)
+
+
+def metrics_epochs(run: Path) -> list[int]:
+    return [json.loads(line)["epoch"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def resume_argv(stderr: str) -> list[str]:
+    """The arguments of the `lstm train ... --resume` command an interrupted run printed."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip().startswith("lstm train")]
+    assert lines, f"no resume command printed:\n{stderr}"
+    argv = shlex.split(lines[-1])
+    assert argv[-1] == "--resume"
+    return argv[1:]
+
+
+def test_resume_after_an_epoch_matches_an_uninterrupted_run(tiny, cli):
+    whole, split = tiny["dir"] / "whole", tiny["dir"] / "split"
+    assert cli("train", tiny["config"], "--out", whole, "-q", "--set", "train.epochs=3").code == 0
+    assert cli("train", tiny["config"], "--out", split, "-q", "--set", "train.epochs=1").code == 0
+    assert cli("train", tiny["config"], "--out", split, "-q", "--set", "train.epochs=3",
+               "--resume").code == 0
+    assert_same_weights(whole, split)
+    assert_same_weights(whole, split, "best")
+    assert metrics_epochs(split) == [1, 2, 3]
+    assert "resuming" in (split / "train.log").read_text()
+
+
+def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, monkeypatch):
+    """A real SIGINT, sent from inside the 7th batch (epoch 2, batch 2 of 5)."""
+    whole, broken = tiny["dir"] / "whole", tiny["dir"] / "broken"
+    assert cli("train", tiny["config"], "--out", whole, "-q").code == 0
+
+    original, calls = SequenceTagger.loss_and_grads, []
+
+    def interrupting(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 7:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SequenceTagger, "loss_and_grads", interrupting)
+    result = cli("train", tiny["config"], "--out", broken, "-q")
+    assert result.code == 130
+    assert len(calls) == 7                                  # stopped after the current batch
+    state = load_checkpoint(broken / "checkpoints" / "last").meta["train_state"]
+    assert (state["epoch"], state["batch"]) == (1, 2)
+    assert metrics_epochs(broken) == [1]
+
+    monkeypatch.setattr(SequenceTagger, "loss_and_grads", original)
+    argv = resume_argv(result.err)
+    assert cli(*argv).code == 0
+    assert_same_weights(whole, broken)
+    assert_same_weights(whole, broken, "best")
+    assert metrics_epochs(broken) == [1, 2]
+
+
+def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, "training ended before the file appeared"
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
+    """Stop a real `python -m lstm_cli train` once its first checkpoint exists: exit 130, the
+    resume command on stderr, a loadable `last`; resuming ends with the uninterrupted weights."""
+    data = write_tiny_data(tmp_path / "data", train=100)
+    config = write_config(tmp_path / "config.yaml", tiny_config_dict(
+        data, train={"epochs": 3, "batch_size": 2}))
+    run, whole = tmp_path / "run", tmp_path / "whole"
+    with (tmp_path / "stderr.txt").open("w") as stderr:
+        process = subprocess.Popen(lstm_command("train", config, "--out", run, "-q"),
+                                   cwd=tmp_path, env=subprocess_env(), stderr=stderr,
+                                   stdout=subprocess.DEVNULL)
+        try:
+            _wait_for(run / "checkpoints" / "last" / "meta.json", process)
+            process.send_signal(signum)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    err = (tmp_path / "stderr.txt").read_text()
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert not (run / ".lock").exists()
+    state = load_checkpoint(run / "checkpoints" / "last").meta["train_state"]
+    assert state["epoch"] >= 1
+
+    assert cli("train", config, "--out", whole, "-q").code == 0
+    argv = resume_argv(err)
+    result = cli(*argv)
+    assert result.code == 0, result.err
+    assert_same_weights(whole, run)
+    assert metrics_epochs(run) == [1, 2, 3]

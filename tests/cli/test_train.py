@@ -1,0 +1,166 @@
+"""`lstm train`: the run directory, output modes, overrides, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from lstm_cli.train.checkpoint import load_checkpoint
+
+from .helpers import assert_same_weights, tiny_config_dict, write_config
+
+REPORT_KEYS = {"token_accuracy", "sequence_accuracy", "entity", "per_label", "num_sequences",
+               "num_tokens", "checkpoint", "data"}
+
+
+def test_train_writes_the_whole_run_directory(tiny, cli):
+    run = tiny["dir"] / "run"
+    result = cli("train", tiny["config"], "--out", run)
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in run.iterdir() if not p.name.startswith(".")) == [
+        "checkpoints", "config.yaml", "metrics.jsonl", "report.json", "report.md", "train.log"]
+    assert not (run / ".lock").exists()
+
+    resolved = yaml.safe_load((run / "config.yaml").read_text())
+    assert resolved["model"]["hidden_size"] == 8
+    assert resolved["model"]["num_layers"] == 1                      # a default, filled in
+    assert resolved["train"]["optimizer"]["beta2"] == 0.999          # a nested default
+
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["epoch"] for r in records] == [1, 2]
+    for record in records:
+        assert record.keys() >= {"epoch", "train_loss", "dev", "lr", "seconds",
+                                 "train_tokens_per_s"}
+        assert record["dev"]["token_accuracy"] is not None
+        assert record["train_loss"] > 0 and record["train_tokens_per_s"] > 0
+
+    for name in ("last", "best"):
+        checkpoint = load_checkpoint(run / "checkpoints" / name)
+        assert "rnn.l0.fwd.w_input" in checkpoint.params
+
+    report = json.loads((run / "report.json").read_text())
+    assert REPORT_KEYS <= report.keys()
+    assert set(report["entity"]) >= {"precision", "recall", "f1", "per_type"}
+    assert set(report["entity"]["per_type"]) <= {"LOC", "PER", "ORG"}
+    assert report["num_sequences"] == 12
+    assert report["data"] == str(tiny["test"])
+    markdown = (run / "report.md").read_text()
+    assert f"| Token accuracy | {100 * report['token_accuracy']:.2f}% |" in markdown
+    assert "epoch 2" in (run / "train.log").read_text()
+    # The human summary goes to stderr, the one-line summary to stdout.
+    assert "token_acc" in result.out and "Token accuracy" in result.err
+
+
+def test_json_prints_only_the_report_on_stdout(tiny, cli):
+    result = cli("train", tiny["config"], "--out", tiny["dir"] / "run", "--json")
+    assert result.code == 0
+    report = json.loads(result.out)                                # nothing else on stdout
+    assert REPORT_KEYS <= report.keys()
+    assert report == json.loads((tiny["dir"] / "run" / "report.json").read_text())
+
+
+def test_quiet_prints_one_line(tiny, cli):
+    result = cli("train", tiny["config"], "--out", tiny["dir"] / "run", "--quiet")
+    assert result.code == 0
+    assert result.err == ""
+    assert len(result.out.strip().splitlines()) == 1
+    assert "token_acc" in result.out and "best epoch" in result.out
+
+
+def test_set_overrides_reach_the_resolved_config(tiny, cli):
+    run = tiny["dir"] / "run"
+    result = cli("train", tiny["config"], "--out", run, "-q", "--set", "model.cell=gru",
+                 "--set", "train.epochs=1", "--set", "model.bidirectional=false")
+    assert result.code == 0, result.err
+    resolved = yaml.safe_load((run / "config.yaml").read_text())
+    assert (resolved["model"]["cell"], resolved["train"]["epochs"],
+            resolved["model"]["bidirectional"]) == ("gru", 1, False)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1
+    assert not any(".bwd." in name for name in load_checkpoint(run / "checkpoints/last").params)
+
+
+def test_unknown_set_key_exits_2_naming_the_key(tiny, cli):
+    result = cli("train", tiny["config"], "--out", tiny["dir"] / "run",
+                 "--set", "model.hiden_size=4")
+    assert result.code == 2
+    assert "hiden_size" in result.err and "model.hidden_size" in result.err
+    assert not (tiny["dir"] / "run").exists()
+
+
+def test_seed_option_sets_the_seed_and_changes_the_weights(tiny, cli):
+    assert cli("train", tiny["config"], "--out", tiny["dir"] / "a", "-q", "--seed", "7").code == 0
+    assert cli("train", tiny["config"], "--out", tiny["dir"] / "b", "-q", "--seed", "7").code == 0
+    assert cli("train", tiny["config"], "--out", tiny["dir"] / "c", "-q").code == 0
+    assert yaml.safe_load((tiny["dir"] / "a" / "config.yaml").read_text())["seed"] == 7
+    assert_same_weights(tiny["dir"] / "a", tiny["dir"] / "b")
+    a = load_checkpoint(tiny["dir"] / "a" / "checkpoints/last").params
+    c = load_checkpoint(tiny["dir"] / "c" / "checkpoints/last").params
+    assert any(a[name].tobytes() != c[name].tobytes() for name in a)
+
+
+def test_same_config_and_seed_give_identical_checkpoints(tiny, cli):
+    for name in ("a", "b"):
+        assert cli("train", tiny["config"], "--out", tiny["dir"] / name, "-q").code == 0
+    assert_same_weights(tiny["dir"] / "a", tiny["dir"] / "b")
+    assert_same_weights(tiny["dir"] / "a", tiny["dir"] / "b", "best")
+    # np.savez writes fixed zip timestamps, so the files themselves are identical too.
+    assert (tiny["dir"] / "a/checkpoints/last/arrays.npz").read_bytes() == \
+        (tiny["dir"] / "b/checkpoints/last/arrays.npz").read_bytes()
+
+
+def test_default_run_directory_is_under_runs(tiny, cli, monkeypatch):
+    monkeypatch.chdir(tiny["dir"])
+    result = cli("train", tiny["config"], "-q", "--set", "train.epochs=1")
+    assert result.code == 0, result.err
+    runs = list((tiny["dir"] / "runs").iterdir())
+    assert len(runs) == 1 and runs[0].name.startswith("config-")
+    assert str(runs[0].name) in result.out
+
+
+def test_output_dir_from_the_config(tiny, cli):
+    run = tiny["dir"] / "from-config"
+    config = write_config(tiny["dir"] / "out.yaml", tiny_config_dict(
+        {k: tiny[k] for k in ("train", "dev", "test")}, output={"dir": str(run)},
+        train={"epochs": 1}))
+    assert cli("train", config, "-q").code == 0
+    assert (run / "report.json").is_file()
+
+
+def test_training_into_an_existing_run_needs_resume(tiny, cli):
+    run = tiny["dir"] / "run"
+    assert cli("train", tiny["config"], "--out", run, "-q").code == 0
+    result = cli("train", tiny["config"], "--out", run, "-q")
+    assert result.code == 2
+    assert "already holds a run" in result.err and "--resume" in result.err
+
+
+def test_resume_without_a_run_directory_exits_2(tiny, cli):
+    result = cli("train", tiny["config"], "--resume")
+    assert result.code == 2 and "--out" in result.err
+
+
+def test_resume_with_a_changed_config_exits_2_naming_the_key(tiny, cli):
+    run = tiny["dir"] / "run"
+    assert cli("train", tiny["config"], "--out", run, "-q", "--set", "train.epochs=1").code == 0
+    result = cli("train", tiny["config"], "--out", run, "-q", "--resume",
+                 "--set", "train.batch_size=4")
+    assert result.code == 2
+    assert "train.batch_size" in result.err
+
+
+def test_train_without_data_exits_2(tmp_path, cli):
+    config = write_config(tmp_path / "c.yaml", {"model": {"hidden_size": 4}})
+    result = cli("train", config, "--out", tmp_path / "run")
+    assert result.code == 2 and "data.train" in result.err
+
+
+def test_training_works_for_each_cell_and_output(tiny, cli):
+    for i, overrides in enumerate([["model.cell=gru"], ["model.cell=rnn"],
+                                   ["model.output=crf"], ["model.num_layers=2"],
+                                   ["model.peepholes=true", "model.dropout=0.2"]]):
+        sets = [arg for override in overrides for arg in ("--set", override)]
+        result = cli("train", tiny["config"], "--out", tiny["dir"] / f"run{i}", "-q",
+                     "--set", "train.epochs=1", *sets)
+        assert result.code == 0, (overrides, result.err)
