@@ -48,8 +48,17 @@ class WindowConfig(Section):
     align: Literal["centre", "left"] = "centre"
 
 
+class BuiltinDataConfig(Section):
+    """A built-in generated dataset (`lstm data list`) instead of files: train/dev/test 80/10/10."""
+
+    name: str
+    seed: int = 0
+    size: int | None = Field(None, ge=10)
+
+
 class DataConfig(Section):
     format: Literal["conll", "conllu", "jsonl", "dense"] = "conll"
+    builtin: BuiltinDataConfig | None = None
     train: str | None = None
     dev: str | None = None
     test: str | None = None
@@ -94,6 +103,26 @@ class CTCConfig(Section):
     beam_width: int = Field(1, ge=1)
 
 
+class SequenceConfig(Section):
+    """`last_softmax`: which scores classify the sequence (its last real step, or the mean or
+    maximum over its real steps)."""
+
+    pool: Literal["last", "mean", "max"] = "last"
+
+
+class RegressionConfig(Section):
+    """`regression`: K real outputs, trained with mean squared error per step or at the last
+    step; a prediction counts as correct within `tolerance` (the adding problem's 0.04)."""
+
+    per_step: bool = False
+    size: int = Field(1, ge=1)
+    tolerance: float = Field(0.04, gt=0)
+
+
+REGRESSION_METRICS = ("mse", "mae", "within_tolerance", "sequence_accuracy", "loss")
+"""The keys of a regression report that model selection can use."""
+
+
 Activation = Literal["sigmoid", "tanh", "relu", "identity"]
 
 
@@ -118,10 +147,12 @@ class ModelConfig(Section):
     word_dropout: float = Field(0.0, ge=0, lt=1)
     word_dropout_alpha: float = Field(0.0, ge=0)
     features: dict[str, int] = Field(default_factory=dict)
-    output: Literal["softmax", "crf", "ctc"] = "softmax"
+    output: Literal["softmax", "crf", "ctc", "last_softmax", "regression"] = "softmax"
     class_weights: dict[str, float] | None = None
     crf: CRFConfig = Field(default_factory=CRFConfig)
     ctc: CTCConfig = Field(default_factory=CTCConfig)
+    sequence: SequenceConfig = Field(default_factory=SequenceConfig)
+    regression: RegressionConfig = Field(default_factory=RegressionConfig)
     init: InitConfig = Field(default_factory=InitConfig)
     dtype: Literal["float32", "float64"] = "float32"
 
@@ -159,6 +190,7 @@ class TrainConfig(Section):
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
     bucket: bool = True
     threads: int | None = Field(None, ge=1)
+    ema: float | None = Field(None, gt=0, lt=1)
     on_nonfinite: Literal["stop", "skip_batch"] = "stop"
 
 
@@ -174,6 +206,19 @@ class Config(Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _fits_the_output(self) -> Config:
+        """Sequence-level outputs take whole sequences and report their own metrics."""
+        output = self.model.output
+        if output in ("last_softmax", "regression") and self.data.window is not None:
+            raise ValueError(f"data.window cuts sequences into windows, but model.output "
+                             f"{output} predicts once per sequence; remove data.window")
+        metric = self.train.early_stopping.metric
+        if output == "regression" and metric not in REGRESSION_METRICS:
+            raise ValueError(f"train.early_stopping.metric {metric!r} is not in a regression "
+                             f"report; choose one of {', '.join(REGRESSION_METRICS)}")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON/YAML-able data (the resolved config saved in run dirs and checkpoints)."""

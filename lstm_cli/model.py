@@ -61,13 +61,16 @@ def output_options(config: Config, labels: list[str]) -> dict[str, Any]:
         return {"allowed": crf_constraints(labels, scheme) if scheme else None}
     if model.output == "ctc":
         return {"reduction": model.ctc.reduction, "beam_width": model.ctc.beam_width}
+    if model.output == "regression":
+        return {"size": model.regression.size, "per_step": model.regression.per_step}
+    pool = {"pool": model.sequence.pool} if model.output == "last_softmax" else {}
     if model.class_weights is None:
-        return {}
+        return pool
     unknown = sorted(set(model.class_weights) - set(labels))
     if unknown:
         raise ConfigError(f"model.class_weights names labels not in the training data: "
                           f"{', '.join(unknown)}")
-    return {"class_weights": [model.class_weights.get(label, 1.0) for label in labels]}
+    return {**pool, "class_weights": [model.class_weights.get(label, 1.0) for label in labels]}
 
 
 def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,

@@ -33,6 +33,9 @@ class Batch:
                     longest word first, 0 past char_lengths[u]); None without a char vocabulary
     char_lengths    (U,) int64, sorted descending
     word_index      (T, B) int64: which distinct word each token is, -1 past each length
+    sequence_label_ids (B,) int64 one class per sequence (`last_softmax`); None without
+    sequence_values (B, K) float64 one real target per sequence (`regression`); None without
+    step_values     (T, B, K) float64 real targets per step, 0.0 past each length; None without
     """
 
     token_ids: np.ndarray
@@ -47,6 +50,9 @@ class Batch:
     char_ids: np.ndarray | None = None
     char_lengths: np.ndarray | None = None
     word_index: np.ndarray | None = None
+    sequence_label_ids: np.ndarray | None = None
+    sequence_values: np.ndarray | None = None
+    step_values: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -79,6 +85,11 @@ def make_batch(examples: Sequence[EncodedExample], index: Sequence[int] | None =
         else _pad(targets, max(map(len, targets)), IGNORE_ID).T,  # (B, S)
         target_lengths=None if targets is None
         else np.array([len(t) for t in targets], dtype=np.int64),
+        sequence_label_ids=None if first.label_id is None
+        else np.array([e.label_id for e in chosen], dtype=np.int64),
+        sequence_values=None if first.value is None else np.stack([e.value for e in chosen]),
+        step_values=None if first.step_values is None
+        else _pad([e.step_values for e in chosen], steps, 0.0),
         **(chars or {}))
 
 

@@ -18,7 +18,9 @@ class EncodedExample:
 
     token_ids [T] int64; feature_ids name -> [T] int64; frames [T, D] float64 or None;
     label_ids [T] int64 (-1 = ignored position) or None; target_ids [S] int64 (CTC) or None;
-    with a character vocabulary, `tokens` (the raw strings) and their `char_ids`.
+    with a character vocabulary, `tokens` (the raw strings) and their `char_ids`;
+    label_id: the sequence's class id (`last_softmax`) or None; value [K] float64 (a real target
+    of the whole sequence) or None; step_values [T, K] float64 (real targets per step) or None.
     """
 
     token_ids: np.ndarray
@@ -28,6 +30,9 @@ class EncodedExample:
     target_ids: np.ndarray | None = None
     tokens: list[str] | None = None
     char_ids: list[np.ndarray] | None = None
+    label_id: int | None = None
+    value: np.ndarray | None = None
+    step_values: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.token_ids)
@@ -39,7 +44,8 @@ def encode_examples(examples: Sequence[Example], vocabs: Vocabs) -> list[Encoded
     unseen: set[str] = set()
     first_source = None
     for example in examples:
-        new = vocabs.labels.unseen([*(example.labels or ()), *(example.target or ())])
+        new = vocabs.labels.unseen([*(example.labels or ()), *(example.target or ()),
+                                    *_sequence_label(example)])
         if new and first_source is None:
             first_source = example.source
         unseen.update(new)
@@ -63,7 +69,22 @@ def encode_example(example: Example, vocabs: Vocabs) -> EncodedExample:
         else vocabs.labels.encode(example.target, source=example.source),
         tokens=None if vocabs.chars is None else list(example.tokens),
         char_ids=None if vocabs.chars is None
-        else [vocabs.encode_chars(token) for token in example.tokens])
+        else [vocabs.encode_chars(token) for token in example.tokens],
+        label_id=None if example.label is None
+        else int(vocabs.labels.encode([example.label], source=example.source)[0]),
+        value=None if example.value is None else _real_values(example.value, 1),
+        step_values=None if example.step_values is None
+        else _real_values(example.step_values, 2))
+
+
+def _sequence_label(example: Example) -> tuple[str, ...]:
+    return () if example.label is None else (example.label,)
+
+
+def _real_values(values, ndim: int) -> np.ndarray:
+    """float64 targets with a trailing K axis: a scalar becomes [1], [T] becomes [T, 1]."""
+    array = np.asarray(values, dtype=np.float64)
+    return array.reshape(*array.shape, 1) if array.ndim == ndim - 1 else array
 
 
 def _names(features: dict) -> str:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from lstm_cli.config import Config, DataConfig
 from lstm_cli.data.dataset import iter_dataset
+from lstm_cli.data.generators import BUILTIN_DATASETS, generate_splits
 from lstm_cli.data.length import enforce_max_length
 from lstm_cli.data.split import split_examples
 from lstm_cli.data.types import Example
 from lstm_cli.data.windows import WindowSpec
-from lstm_cli.errors import ConfigError
+from lstm_cli.errors import ConfigError, DataError
 
 Warn = Callable[[str], None]
 
@@ -60,6 +63,11 @@ class Splits:
 def load_splits(config: Config, *, warn: Warn | None = None) -> Splits:
     """Read train (and dev/test, or cut them from train with `data.split`)."""
     data = config.data
+    if data.builtin is not None:
+        splits = _builtin_splits(data)
+        for examples in (splits.train, splits.dev, splits.test):
+            check_sequence_targets(config, examples or [])
+        return splits
     if data.train is None:
         raise ConfigError("data.train is not set", hint="give the path of the training data")
     train = read_examples(data.train, data, warn=warn)
@@ -83,4 +91,52 @@ def load_splits(config: Config, *, warn: Warn | None = None) -> Splits:
                 sources[name] = f"{data.train} ({name} part of split seed {split.seed})"
     if not train:
         raise ConfigError("the training split is empty", hint="check data.split fractions")
+    for examples in (train, dev, test):
+        check_sequence_targets(config, examples or [])
     return Splits(train, dev, test, sources)
+
+
+def check_sequence_targets(config: Config, examples: Sequence[Example]) -> None:
+    """With `model.output` last_softmax or regression, every example must carry the target that
+    output reads (`label`; `value` or, per step, `step_values`) with `model.regression.size`
+    values (per step): else a DataError naming the first sequence that does not."""
+    model = config.model
+    if model.output == "last_softmax":
+        bad = next((e for e in examples if e.label is None), None)
+        if bad is not None:
+            raise DataError("expected a label for the whole sequence (JSONL \"label\", dense "
+                            "'seq_labels') for model.output last_softmax", path=bad.source)
+    if model.output != "regression":
+        return
+    per_step, size = model.regression.per_step, model.regression.size
+    for example in examples:
+        target = example.step_values if per_step else example.value
+        if target is None:
+            what = "per-step targets (JSONL \"values\", dense 'step_targets')" if per_step \
+                else "a target for the whole sequence (JSONL \"value\", dense 'seq_targets')"
+            raise DataError(f"expected {what} for model.output regression",
+                            path=example.source)
+        found = np.size(target) // (len(example) if per_step else 1)
+        if found != size or (per_step and np.shape(target)[0] != len(example)):
+            raise DataError(f"expected {size} target value(s) per "
+                            f"{'step' if per_step else 'sequence'}, found shape "
+                            f"{np.shape(target)}", path=example.source,
+                            hint=f"set model.regression.size: {max(found, 1)}")
+
+
+def _builtin_splits(data: DataConfig) -> Splits:
+    builtin = data.builtin
+    spec = BUILTIN_DATASETS.get(builtin.name)
+    if spec is None:
+        raise ConfigError(f"data.builtin.name: unknown dataset {builtin.name!r}",
+                          hint=f"choose from {', '.join(BUILTIN_DATASETS)}")
+    if spec.format != data.format:
+        raise ConfigError(f"data.format must be {spec.format} for the built-in dataset "
+                          f"{builtin.name}", hint=f"set data.format: {spec.format}")
+    parts = generate_splits(builtin.name, builtin.seed, builtin.size)
+    if not all(isinstance(item, Example) for item in parts["train"]):
+        raise ConfigError(f"the built-in dataset {builtin.name} has per-sequence targets that "
+                          f"no output layer reads yet; generate it with `lstm data make`")
+    name = f"builtin:{builtin.name}(seed={builtin.seed})"
+    return Splits(parts["train"], parts["dev"], parts["test"],
+                  {part: f"{name} {part}" for part in ("train", "dev", "test")})

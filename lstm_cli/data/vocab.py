@@ -141,8 +141,8 @@ class LabelVocab:
 class Vocabs:
     """Everything a model needs to turn Examples into ids: token, feature and label vocabularies.
 
-    `labels` covers both per-position labels and CTC target symbols (a CTC output layer adds its
-    blank itself).
+    `labels` covers per-position labels, CTC target symbols (a CTC output layer adds its
+    blank itself) and whole-sequence labels (`Example.label`).
     """
 
     tokens: Vocab
@@ -165,7 +165,8 @@ class Vocabs:
             tokens=Vocab.build((e.tokens for e in examples), min_count=min_count,
                                lowercase=lowercase, digits=digits),
             labels=LabelVocab.build([*(e.labels for e in examples if e.labels is not None),
-                                     *(e.target for e in examples if e.target is not None)]),
+                                     *(e.target for e in examples if e.target is not None),
+                                     *([e.label] for e in examples if e.label is not None)]),
             features={name: Vocab.build(e.features[name] for e in examples) for name in names},
             chars=char_vocab)
 

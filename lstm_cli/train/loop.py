@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -118,6 +119,33 @@ class LoopState:
         return dict(self.__dict__)
 
 
+class WeightAverage:
+    """Exponential moving average of the weights, w̄ ← d·w̄ + (1 − d)·w after every update;
+    `swapped_in()` evaluates (and saves) the model with w̄ in place of w."""
+
+    def __init__(self, params: dict[str, np.ndarray], decay: float) -> None:
+        self.params = params
+        self.decay = decay
+        self.average = {name: value.copy() for name, value in params.items()}
+
+    def update(self) -> None:
+        for name, value in self.params.items():
+            average = self.average[name]
+            average *= self.decay
+            average += (1.0 - self.decay) * value
+
+    @contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        saved = {name: value.copy() for name, value in self.params.items()}
+        for name, value in self.params.items():
+            value[...] = self.average[name]
+        try:
+            yield
+        finally:
+            for name, value in self.params.items():
+                value[...] = saved[name]
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[Callable[[], bool]]:
     """Turn SIGINT/SIGTERM into a flag the loop checks after each batch (main thread only)."""
@@ -157,7 +185,7 @@ def metric_value(report: dict[str, Any], metric: str) -> float:
 
 
 def higher_is_better(metric: str) -> bool:
-    return not any(word in metric for word in ("loss", "error"))
+    return not any(word in metric for word in ("loss", "error", "mse", "mae"))
 
 
 def _prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator):
@@ -221,7 +249,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False,
 def _check_writable(run_dir: Path) -> None:
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".write-test"
+        probe = run_dir / f".write-test-{os.getpid()}"      # two trainers starting together
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as error:
@@ -256,6 +284,9 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                              pretrained=pretrained)
         trained = TrainedModel(config, vocabs, tagger, frame_dim)
         checkpoint = None
+    for examples in (splits.dev, splits.test):     # unseen labels: an error now, not after epoch 1
+        if examples:
+            encode_examples(examples, trained.vocabs)
     fsutil.atomic_write_text(run_dir / "config.yaml", config.to_yaml())
     tagger = trained.tagger
     params, grads = tagger.named_params(), tagger.named_grads()
@@ -265,6 +296,10 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                                **_optimizer_options(opt))
     if checkpoint is not None and checkpoint.optimizer_state is not None:
         optimizer.load_state_dict(*checkpoint.optimizer_state)
+    ema = WeightAverage(params, config.train.ema) if config.train.ema else None
+    if ema is not None and checkpoint is not None:
+        for name, average in ema.average.items():
+            average[...] = checkpoint.extra_arrays[f"ema.{name}"]
     schedule = make_schedule(_schedule_options(config))
     train_examples = _training_examples(config, splits)
     train_encoded = encode_examples(train_examples, trained.vocabs)
@@ -277,13 +312,24 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
         f"{sum(p.size for p in params.values()):,} parameters; model selection by {metric}")
     history = _read_metrics(run_dir / "metrics.jsonl")
 
-    def save(directory: Path, metrics: dict[str, Any] | None) -> None:
+    def save(directory: Path, metrics: dict[str, Any] | None, *, averaged: bool = False) -> None:
+        """Write a checkpoint; `averaged` stores the EMA weights as the model's (for `best`)."""
         state.rng = {"order_epoch_start": state.rng.get("order_epoch_start"),
                      "order": order_rng.bit_generator.state,
                      "dropout": dropout_rng.bit_generator.state}
-        save_checkpoint(directory, params=params, optimizer_state=optimizer.state_dict(),
+        extra = None if ema is None else {f"ema.{n}": a for n, a in ema.average.items()}
+        save_checkpoint(directory, params=ema.average if averaged and ema else params,
+                        optimizer_state=optimizer.state_dict(), extra_arrays=extra,
                         meta={**model_meta(trained), "train_state": state.to_dict(),
                               "metrics": metrics})
+
+    def evaluate_dev() -> dict[str, Any] | None:
+        if not dev:
+            return None
+        if ema is None:
+            return evaluate(trained, dev)
+        with ema.swapped_in():
+            return evaluate(trained, dev)
 
     with stop_on_signals() as stop_requested:
         while state.epoch < config.train.epochs:
@@ -308,6 +354,8 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                     _non_finite(config, log, epoch, state, loss, norm, last_dir)
                 else:
                     optimizer.step(grads, lr)
+                    if ema is not None:
+                        ema.update()
                     state.step += 1
                     state.last_finite_loss = loss
                     tokens = int(batch.mask.sum())
@@ -328,7 +376,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
             seconds = state.epoch_seconds + time.perf_counter() - started
             train_loss = state.epoch_loss / max(state.epoch_tokens, 1)
             record: dict[str, Any] = {"epoch": epoch, "train_loss": train_loss,
-                                      "dev": evaluate(trained, dev) if dev else None,
+                                      "dev": evaluate_dev(),
                                       "lr": lr, "seconds": round(seconds, 3),
                                       "train_tokens_per_s": round(
                                           state.epoch_tokens / max(seconds, 1e-9), 1)}
@@ -344,7 +392,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
             _append_metrics(run_dir / "metrics.jsonl", record)
             history.append(record)
             if improved:
-                save(best_dir, record)
+                save(best_dir, record, averaged=True)
             save(last_dir, record)
             log(_epoch_line(record, metric, value, improved))
             patience = config.train.early_stopping.patience
