@@ -14,20 +14,25 @@ import numpy as np
 
 from lstm_cli.data.batching import Batch, make_batch
 from lstm_cli.data.encoding import encode_example
-from lstm_cli.data.prepare import window_spec
+from lstm_cli.data.prepare import check_sequence_targets, window_spec
 from lstm_cli.data.types import Example
 from lstm_cli.data.windows import make_windows, stitch
+from lstm_cli.engine.outputs import SEQUENCE_OUTPUTS
 from lstm_cli.eval.metrics import evaluate_labels, evaluate_strings
+from lstm_cli.eval.sequence_metrics import evaluate_classes, evaluate_values
 from lstm_cli.model import TrainedModel
 
 
 @dataclass
 class Prediction:
-    """Labels for one sequence (a label string for CTC) and, on request, per-step probabilities
-    (length, C) in the checkpoint's label order."""
+    """Labels for one sequence (a label string for CTC, one label for `last_softmax`) and, on
+    request, per-step probabilities (length, C) in the checkpoint's label order ((1, C) for
+    `last_softmax`). A regression model's predictions are `values`, (K,) or (length, K), and
+    `labels` holds them as text."""
 
     labels: list[str]
     probs: np.ndarray | None = None
+    values: np.ndarray | None = None
 
 
 def batches_in_order(model: TrainedModel, examples: Sequence[Example], batch_size: int,
@@ -37,7 +42,8 @@ def batches_in_order(model: TrainedModel, examples: Sequence[Example], batch_siz
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         encoded = [encode_example(examples[i] if with_labels
-                                  else replace(examples[i], labels=None, target=None),
+                                  else replace(examples[i], labels=None, target=None, label=None,
+                                               value=None, step_values=None),
                                   model.vocabs) for i in chunk]
         yield make_batch(encoded, index=chunk)
 
@@ -52,8 +58,14 @@ def _run(model: TrainedModel, examples: Sequence[Example], batch_size: int, *,
         scores, _ = tagger.scores(batch)
         if with_labels:
             losses.append(tagger.output.loss(scores, batch)[0])
-            weights.append(int(batch.mask.sum()))
+            weights.append(batch.size if _loss_per_sequence(model) else int(batch.mask.sum()))
         paths = tagger.output.decode(scores, batch.lengths)
+        if model.config.model.output == "regression":
+            for column, position in enumerate(batch.index):
+                values = np.asarray(paths[column], dtype=np.float64)
+                predictions[position] = Prediction([f"{v:.6g}" for v in values.reshape(-1)],
+                                                   values=values)
+            continue
         probs = tagger.output.probabilities(scores, batch.lengths) if with_probs else None
         for column, position in enumerate(batch.index):
             predictions[position] = Prediction(
@@ -90,10 +102,18 @@ def _predict(model: TrainedModel, examples: Sequence[Example], batch_size: int, 
 
 def evaluate(model: TrainedModel, examples: Sequence[Example], *,
              batch_size: int = 64) -> dict:
-    """The accuracy report of the model on labelled examples (see eval.metrics), with `loss`."""
-    model.vocabs.labels.check({label for example in examples
-                               for label in (example.labels or example.target or ())},
-                              source=examples[0].source if examples else None)
+    """The accuracy report of the model on labelled examples (see eval.metrics), with `loss`.
+
+    `last_softmax` and `regression` models get the reports of `eval.sequence_metrics`."""
+    if model.config.model.output in SEQUENCE_OUTPUTS:
+        return _evaluate_sequences(model, examples, batch_size)
+    labels = model.vocabs.labels
+    first = next((example for example in examples
+                  if labels.unseen(example.labels or example.target or ())), None)
+    if first is not None:                           # name the first sequence holding one
+        labels.check({label for example in examples
+                      for label in (example.labels or example.target or ())},
+                     source=first.source)
     predictions, loss = _predict(model, examples, batch_size, with_probs=False, with_labels=True)
     if model.config.model.output == "ctc":
         report = evaluate_strings([example.target or [] for example in examples],
@@ -101,5 +121,34 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
     else:
         report = evaluate_labels([example.labels or [] for example in examples],
                                  [p.labels for p in predictions], model.labels)
+    report["loss"] = loss
+    return report
+
+
+def _loss_per_sequence(model: TrainedModel) -> bool:
+    """Whether the output's loss is a mean over sequences rather than over steps."""
+    output = model.config.model
+    return output.output == "last_softmax" or (output.output == "regression"
+                                                and not output.regression.per_step)
+
+
+def _evaluate_sequences(model: TrainedModel, examples: Sequence[Example],
+                        batch_size: int) -> dict:
+    """The report of a sequence-level output: classes (`last_softmax`) or real values."""
+    config = model.config.model
+    check_sequence_targets(model.config, examples)
+    if config.output == "last_softmax":
+        first = next((e for e in examples if model.vocabs.labels.unseen([e.label])), None)
+        if first is not None:
+            model.vocabs.labels.check({e.label for e in examples}, source=first.source)
+    predictions, loss = _run(model, examples, batch_size, with_probs=False, with_labels=True)
+    if config.output == "last_softmax":
+        report = evaluate_classes([e.label for e in examples],
+                                  [p.labels[0] for p in predictions], model.labels)
+    else:
+        gold = [e.step_values if config.regression.per_step else e.value for e in examples]
+        report = evaluate_values([np.reshape(g, np.shape(p.values))
+                                  for g, p in zip(gold, predictions, strict=True)],
+                                 [p.values for p in predictions], config.regression.tolerance)
     report["loss"] = loss
     return report

@@ -45,6 +45,9 @@ def eval_cli(
         report["data"] = name
         reports.append(report)
     result = reports[0] if len(reports) == 1 else reports
+    if plot is not None:
+        plot_confusion(reports[0], plot, title=f"{checkpoint} on {reports[0]['data']}")
+        typer.echo(f"confusion matrix written to {plot}", err=True)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         fsutil.atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")

@@ -33,7 +33,8 @@ def _stdin_text() -> Iterator[Example]:
 def _input_examples(model: TrainedModel, source: str, input_format: str,
                     with_gold: bool) -> Iterator[Example]:
     """`auto` picks the format by suffix; any other suffix is plain text, or the model's
-    training format with `--with-gold` (plain text has no gold labels)."""
+    training format with `--with-gold` (plain text has no gold labels) or when the file's
+    first line holds a TAB (column data, as CoNLL files are)."""
     if source == "-":
         if input_format not in ("auto", "text"):
             raise LstmError(f"--input-format {input_format} needs a file, not stdin")
@@ -41,9 +42,18 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
+        columns = with_gold or _first_line_has_tab(path)
         fmt = FORMATS_BY_SUFFIX.get(path.suffix,
-                                    model.config.data.format if with_gold else "text")
+                                    model.config.data.format if columns else "text")
     return iter_examples(path, model.config.data, format=fmt)
+
+
+def _first_line_has_tab(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return "\t" in handle.readline()
+    except OSError:
+        return False          # the reader reports a missing or unreadable file properly
 
 
 def _chunks(items: Iterable[Example], size: int) -> Iterator[list[Example]]:

@@ -45,6 +45,9 @@ def iter_conll(path: str | Path, *, token_column: int = 0, label_column: int | N
         if comments and not rows and line.startswith("#"):
             continue
         fields = line.split() if separator is None else [f.strip() for f in line.split(separator)]
+        if separator is None and "\t" in line and any(not f.strip() for f in line.split("\t")):
+            raise DataError("expected a token in every tab-separated field, found an empty or "
+                            "whitespace-only one", path=path, line=number)
         if fields[0] == "-DOCSTART-":
             continue
         if num_columns is None:
@@ -89,6 +92,10 @@ def _check_columns(wanted: Mapping[str, int], num_columns: int, path: Path, line
         if not -num_columns <= column < num_columns:
             raise DataError(f"expected a {what} column at index {column}, found only "
                             f"{num_columns} columns", path=path, line=line)
+    if "label" in wanted and wanted["token"] % num_columns == wanted["label"] % num_columns:
+        raise DataError(f"expected separate token and label columns, found {num_columns} "
+                        f"column(s), so both are column {wanted['token'] % num_columns}",
+                        path=path, line=line, hint="is the label column missing?")
 
 
 def _example(rows: list[list[str]], token_column: int, label_column: int | None,

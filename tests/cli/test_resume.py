@@ -81,10 +81,10 @@ def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, mo
     assert metrics_epochs(broken) == [1, 2]
 
 
-def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for(path: Path, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
-        assert process.poll() is None, "training ended before the file appeared"
+        assert process.poll() is None, f"training ended early:\n{log.read_text()}"
         assert time.monotonic() < deadline, f"{path} did not appear"
         time.sleep(0.005)
 
@@ -102,7 +102,8 @@ def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
                                    cwd=tmp_path, env=subprocess_env(), stderr=stderr,
                                    stdout=subprocess.DEVNULL)
         try:
-            _wait_for(run / "checkpoints" / "last" / "meta.json", process)
+            _wait_for(run / "checkpoints" / "last" / "meta.json", process,
+                      tmp_path / "stderr.txt")
             process.send_signal(signum)
             code = process.wait(timeout=60)
         finally:

@@ -1,0 +1,40 @@
+"""`lstm gradcheck`: finite differences agree with backprop for each cell and output layer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.parametrize("overrides", [
+    ["model.cell=lstm"],
+    ["model.cell=gru"],
+    ["model.cell=rnn"],
+    ["model.output=crf"],
+    ["model.cell=lstm", "model.peepholes=true", "model.num_layers=2"],
+], ids=["lstm", "gru", "rnn", "crf", "peephole-2-layers"])
+def test_gradcheck_passes(tiny, cli, overrides):
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    result = cli("gradcheck", tiny["config"], *sets, "--json")
+    assert result.code == 0, result.out + result.err
+    report = json.loads(result.out)
+    assert report["max"] <= report["tolerance"]
+    assert any(name.startswith("rnn.") for name in report["errors"])
+
+
+def test_gradcheck_prints_one_line_per_parameter(tiny, cli):
+    result = cli("gradcheck", tiny["config"])
+    assert result.code == 0
+    assert "classifier.weight" in result.out and "max relative error" in result.out
+
+
+def test_gradcheck_exits_1_above_the_tolerance(tiny, cli):
+    result = cli("gradcheck", tiny["config"], "--tolerance", "1e-300")
+    assert result.code == 1
+    assert "above tolerance" in result.out
+
+
+def test_gradcheck_of_a_bad_config_exits_2(tmp_path, cli):
+    result = cli("gradcheck", tmp_path / "missing.yaml")
+    assert result.code == 2 and "missing.yaml" in result.err

@@ -1,0 +1,49 @@
+"""Every command's `--help` (through typer's CliRunner) states its purpose and a worked example;
+usage mistakes exit 2."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from lstm_cli.cli.main import app, register_commands
+
+register_commands()
+
+
+def _command_paths(command, path: list[str]) -> list[list[str]]:
+    """Every command and sub-command of the app, as argument lists (`[]` is `lstm` itself)."""
+    paths = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        paths += _command_paths(sub, [*path, name])
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app), [])
+
+
+def test_the_commands_of_the_issue_are_registered():
+    names = {" ".join(path) for path in COMMANDS}
+    assert {"train", "eval", "predict", "data list", "data make", "config show",
+            "config validate", "config schema", "gradcheck", "export"} <= names
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "lstm")
+def test_help_shows_an_example(command):
+    result = CliRunner().invoke(app, [*command, "--help"], prog_name="lstm")
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+    example = result.output.split("Example:", 1)[1].split()
+    assert example[0] in ("lstm", "echo")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nosuchcommand"], "No such command"),
+    (["train"], "Missing argument"),
+    (["eval", "run", "--nosuchoption"], "No such option"),
+])
+def test_usage_errors_exit_2(cli, argv, message):
+    result = cli(*argv)
+    assert result.code == 2
+    assert message in result.err and "Traceback" not in result.output
