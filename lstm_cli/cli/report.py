@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from lstm_cli.cli.common import stdout_console
 from lstm_cli.cli.main import app
 from lstm_cli.sweep import results
 from lstm_cli.sweep.plan import short_keys
@@ -23,20 +24,23 @@ class Format(str, Enum):
 
 @app.command("report")
 def report_cli(
-    paths: list[Path] = typer.Argument(..., metavar="RUN_DIR_OR_ROOT...", help="Run "
-                                       "directories, or folders searched for them."),
-    sort: str = typer.Option(None, "--sort", help="Sort by this column (scores best first); "
-                             "default: by the differing config keys."),
-    reverse: bool = typer.Option(False, "--reverse", help="Reverse the order."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json (a list "
-                               "of row objects) or markdown."),
-    columns: list[str] = typer.Option(None, "--columns", "-c", help="Columns to show, in "
-                                      "order (comma-separated or repeated; a unique tail such "
-                                      "as `lr` names train.optimizer.lr)."),
-    per_run: bool = typer.Option(False, "--per-run", help="One row per run; do not average "
-                                 "the seeds of a point."),
-    plot: Path = typer.Option(None, "--plot", help="Also draw the learning curves (train loss, "
-                              "dev metric per epoch) of the runs into this PNG."),
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="RUN_DIR_OR_ROOT...", help="Run directories, or folders searched for them.")],
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="Sort by this column (scores best first); default: by the differing "
+        "config keys.")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
+    fmt: Annotated[Format, typer.Option(
+        "--format", "-f", help="table, csv, json (a list of row objects) or markdown.")
+    ] = Format.table,
+    columns: Annotated[list[str] | None, typer.Option(
+        "--columns", "-c", help="Columns to show, in order (comma-separated or repeated; a "
+        "unique tail such as `lr` names train.optimizer.lr).")] = None,
+    per_run: Annotated[bool, typer.Option(
+        "--per-run", help="One row per run; do not average the seeds of a point.")] = False,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Also draw the learning curves (train loss, dev metric per epoch) of "
+        "the runs into this PNG.")] = None,
 ) -> None:
     """One row per run: the config keys that differ, best epoch, dev and test scores, wall
     time and tokens/s; points run with several seeds get mean ± std.
@@ -62,7 +66,9 @@ def report_cli(
     if isinstance(rendered, str):
         sys.stdout.write(rendered)
     else:
-        stdout_console().print(rendered)
+        # A table piped to a file keeps its full width; a terminal wraps it.
+        width = None if sys.stdout.isatty() else 10_000
+        Console(file=sys.stdout, width=width).print(rendered)
     if plot is not None:
         from lstm_cli.plots import plot_learning_curves
         short = short_keys(keys)

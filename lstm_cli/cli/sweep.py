@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -22,24 +23,28 @@ class Executor(str, Enum):
 
 @app.command("sweep")
 def sweep_cli(
-    sweep_path: Path = typer.Argument(..., metavar="SWEEP.yaml", help="The sweep file."),
-    jobs: int = typer.Option(None, "--jobs", "-j", min=1, help="Runs at a time (local default: "
-                             "one per core; ray: the CPUs of a local instance, and at most "
-                             "this many trials at once on a cluster)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="List the runs and their status; "
-                                 "run nothing."),
-    print_commands: bool = typer.Option(False, "--print-commands", help="Print one `lstm "
-                                        "train` command per unfinished run, for GNU parallel, "
-                                        "xargs -P or a Slurm array; run nothing."),
-    executor: Executor = typer.Option(Executor.local, "--executor", help="local: `lstm "
-                                      "train` processes here; ray: Ray Tune trials."),
-    address: str = typer.Option(None, "--address", help="Ray cluster to join (auto, "
-                                "ray://host:10001); default: start a local Ray instance."),
+    sweep_path: Annotated[Path, typer.Argument(metavar="SWEEP.yaml", help="The sweep file.")],
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Runs at a time (local default: one per core; ray: the "
+        "CPUs of a local instance, and at most this many trials at once on a cluster).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="List the runs and their status; run nothing.")] = False,
+    print_commands: Annotated[bool, typer.Option(
+        "--print-commands", help="Print one `lstm train` command per unfinished run, for GNU "
+        "parallel, xargs -P or a Slurm array; run nothing.")] = False,
+    executor: Annotated[Executor, typer.Option(
+        "--executor", help="local: `lstm train` processes here; ray: Ray Tune trials.")
+    ] = Executor.local,
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Ray cluster to join (auto, ray://host:10001); default: start a "
+        "local Ray instance.")] = None,
 ) -> None:
     """Run every point of a sweep file; finished runs are skipped, unfinished ones resumed.
 
     Exit status: 0 all runs succeeded, 1 some failed (listed), 2 bad sweep file, 130
-    interrupted. Example: lstm sweep sweeps/lr.yaml --jobs 4
+    interrupted.
+
+    Example: lstm sweep sweeps/lr.yaml --jobs 4
     """
     sweep = load_sweep(sweep_path)
     if print_commands:

@@ -13,7 +13,6 @@ once, as `lstm train` does on a second Ctrl-C).
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -22,12 +21,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
-from lstm_cli.sweep.plan import OUTPUT_FILE, Run, Sweep, split_runs, train_args
-from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult, last_line
+from lstm_cli.sweep.capture import OUTPUT_FILE, THREAD_VARIABLES, last_line, open_capture
+from lstm_cli.sweep.plan import Run, Sweep, split_runs, train_args
+from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult
 from lstm_cli.train.loop import stop_on_signals
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "VECLIB_MAXIMUM_THREADS")
 POLL_SECONDS = 0.05
 KILL_AFTER_SECONDS = 30.0
 
@@ -61,13 +59,13 @@ def run_local(sweep: Sweep, *, jobs: int, out: TextIO | None = None,
     progress = SweepProgress(len(work), out=out or sys.stdout, err=err or sys.stderr)
     for run, status in finished:
         progress.skipped(run, status)
-    env = child_env(max(1, available_cores() // jobs))
+    env = child_env(max(1, available_cores() // max(1, min(jobs, len(work)))))
     queue = deque(work)
     running: list[_Child] = []
     stopping = False
     try:
         with stop_on_signals() as stop_requested:
-            while queue or running:
+            while running or (queue and not stopping):
                 if stop_requested() and not stopping:
                     stopping = True
                     _signal_all(running)
@@ -77,24 +75,23 @@ def run_local(sweep: Sweep, *, jobs: int, out: TextIO | None = None,
                     running.remove(child)
                     progress.record(_outcome(child, stopping))
                 time.sleep(POLL_SECONDS)
-    except KeyboardInterrupt:                          # a second Ctrl-C: stop at once
+    except KeyboardInterrupt:                          # a second Ctrl-C
         stopping = True
+    finally:
+        # Empty unless a second Ctrl-C (the children's second SIGINT: they stop at once) or an
+        # error of the sweep's own ended the loop.
         _signal_all(running)
         for child in running:
             _wait_or_kill(child)
-            progress.record(_outcome(child, stopping))
-    finally:
+            progress.record(_outcome(child, stopping=True))
         progress.close()
+    progress.outcomes += [RunOutcome(run, "not started") for run, _ in queue]
     return SweepResult(progress.outcomes, interrupted=stopping)
 
 
 def _launch(sweep: Sweep, run: Run, resume: bool, env: dict[str, str]) -> _Child:
-    run.run_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "lstm_cli", *train_args(sweep, run, resume=resume)]
-    output = (run.run_dir / OUTPUT_FILE).open("ab")
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    output.write(f"--- {stamp} {shlex.join(command)}\n".encode())
-    output.flush()
+    output = open_capture(run.run_dir, command)
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output,
                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
     return _Child(run, process, output, time.perf_counter())

@@ -6,8 +6,8 @@ so every grid point meets the same samples); each point runs once per entry of `
 
 A run directory is named from what varies: `hidden_size=64,lr=0.01,seed=0`. A key is shortened to
 its last component unless two varying keys share it (then to the shortest unambiguous tail,
-`split.seed`); characters outside `[A-Za-z0-9._,=+-]` become `_`; names longer than
-MAX_NAME_LENGTH keep their start and end in an 8-hex hash of the full name.
+`split.seed`); characters outside `[A-Za-z0-9._,=+-]` become `_`; a name longer than
+MAX_NAME_LENGTH is cut and ends in `~` and an 8-hex hash of the full name.
 
 A run is `done` when its report.json exists, `stopped` when an early-stopping scheduler ended it
 (stopped.json), `resume` when its last checkpoint exists, else `new`.
@@ -38,8 +38,6 @@ from lstm_cli.train import fsutil
 MAX_NAME_LENGTH = 96
 STOPPED_FILE = "stopped.json"
 """Written into a run directory the Ray executor's scheduler stopped early."""
-OUTPUT_FILE = "sweep.log"
-"""The captured stdout and stderr of the `lstm train` processes a sweep started for a run."""
 
 Status = Literal["done", "stopped", "resume", "new"]
 
@@ -57,15 +55,7 @@ class Run:
 
     def set_args(self) -> list[str]:
         """The `--set` values: the fixed overrides, then the point."""
-        return [format_override(key, value)
-                for key, value in {**self.fixed, **self.point}.items()]
-
-    def label(self) -> str:
-        """`hidden_size=64, lr=0.01, seed=0` (the name before sanitising), or the name."""
-        parts = [f"{key}={format_value(value)}" for key, value in self.point.items()]
-        if self.seed is not None:
-            parts.append(f"seed={self.seed}")
-        return ", ".join(parts) or self.name
+        return set_args(self.fixed, self.point)
 
 
 @dataclass
@@ -88,25 +78,31 @@ def load_sweep(path: str | Path) -> Sweep:
     varying = list(spec.grid) + (list(spec.random.params) if spec.random else [])
     short = short_keys(varying, reserved={"seed"} if spec.seeds is not None else set())
     runs: list[Run] = []
-    seen: dict[str, str] = {}
     for point, seed in itertools.product(points, seeds):
         name = run_name(point, seed, short)
-        if name in seen:
-            raise ConfigError(f"two runs would share the directory {output / name} "
-                              f"({seen[name]})", path=path,
+        if any(run.name == name for run in runs):
+            raise ConfigError(f"two runs would share the directory {output / name}", path=path,
                               hint="remove the duplicate grid, choice or seed value")
-        seen[name] = name
         run_dir = output / name
-        overrides = [format_override(k, v) for k, v in {**spec.fixed, **point}.items()]
+        overrides = set_args(spec.fixed, point)
         if seed is not None:
             overrides.append(f"seed={seed}")
         try:
             config = load_config(base, overrides)
         except ConfigError as error:
-            raise ConfigError(f"run {name}: {error.message}", path=error.path or path,
-                              line=error.line, hint=error.hint) from None
+            raise _blame_run(error, name, spec, path) from None
         runs.append(Run(name, run_dir, point, seed, dict(spec.fixed), config))
     return Sweep(path, spec, base, output, runs)
+
+
+def _blame_run(error: ConfigError, name: str, spec: SweepSpec, path: Path) -> ConfigError:
+    """A run's config error, pointed at the sweep file's line for a key the sweep sets."""
+    if error.path is not None:
+        return ConfigError(f"run {name}: {error.message}", path=error.path, line=error.line,
+                           hint=error.hint)
+    key = error.message.removeprefix("--set ").split(":")[0]
+    return ConfigError(f"run {name}: {key}: {error.message.split(': ', 1)[-1]}", path=path,
+                       line=spec.line_of(key), hint=error.hint)
 
 
 def _resolve_base(spec: SweepSpec, sweep_path: Path) -> Path:
@@ -169,6 +165,11 @@ def format_value(value: Any) -> str:
     if isinstance(value, float | int | str):
         return str(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def set_args(fixed: dict[str, Any], point: dict[str, Any]) -> list[str]:
+    """`key=value` for each fixed override, then each value of the point."""
+    return [format_override(key, value) for key, value in {**fixed, **point}.items()]
 
 
 def format_override(key: str, value: Any) -> str:

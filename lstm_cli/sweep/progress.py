@@ -15,9 +15,10 @@ from typing import Literal, TextIO
 from tqdm import tqdm
 
 from lstm_cli.eval.report import summary_line
-from lstm_cli.sweep.plan import OUTPUT_FILE, Run, display_path
+from lstm_cli.sweep.capture import OUTPUT_FILE
+from lstm_cli.sweep.plan import Run, display_path
 
-Outcome = Literal["done", "stopped", "failed", "interrupted", "skipped"]
+Outcome = Literal["done", "stopped", "failed", "interrupted", "skipped", "not started"]
 
 
 @dataclass
@@ -85,7 +86,7 @@ def print_summary(result: SweepResult, out: TextIO, err: TextIO) -> None:
     counts: dict[str, int] = {}
     for outcome in result.outcomes:
         counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
-    order = ("done", "stopped", "skipped", "failed", "interrupted")
+    order = ("done", "stopped", "skipped", "failed", "interrupted", "not started")
     parts = [f"{counts[name]} {name}" for name in order if counts.get(name)]
     runs = len(result.outcomes)
     out.write(f"sweep: {runs} run{'s' * (runs != 1)}: {', '.join(parts) or 'none'}\n")
@@ -105,15 +106,3 @@ def _result_text(run_dir: Path) -> str:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         return f"{summary_line(report)} | best epoch {report.get('best_epoch')}"
     return "stopped early by the scheduler"
-
-
-def last_line(path: Path) -> str:
-    """The last non-empty line of a captured output file (a failed run's error message)."""
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return "no output captured"
-    for line in reversed(lines):
-        if line.strip() and not line.startswith("--- "):
-            return line.strip()
-    return "no output"

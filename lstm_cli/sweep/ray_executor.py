@@ -8,8 +8,7 @@ therefore stop trials early: the trial's `lstm train` gets SIGTERM, saves its la
 the driver writes stopped.json into the run directory so that re-running the sweep skips it.
 
 Results land in the run directories below `output` (a shared filesystem on a cluster); Tune's own
-files go to `output/.ray`. The `lstm train` child is tied to the trial's worker process with
-PR_SET_DEATHSIG (Linux), so a trial that Ray kills does not leave a trainer running.
+files go to `output/.ray`. The trial itself (the part that runs on Ray's workers) is ray_trial.py.
 """
 
 from __future__ import annotations
@@ -17,22 +16,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from lstm_cli.errors import LstmError
-from lstm_cli.sweep.plan import OUTPUT_FILE, STOPPED_FILE, Run, Sweep, split_runs, train_args
-from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult, last_line
+from lstm_cli.sweep.capture import OUTPUT_FILE, last_line
+from lstm_cli.sweep.plan import STOPPED_FILE, Run, Sweep, split_runs, train_args
+from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult
+from lstm_cli.sweep.ray_trial import trial
 from lstm_cli.sweep.spec import AshaSpec
 from lstm_cli.train import fsutil
 from lstm_cli.train.loop import higher_is_better
-
-POLL_SECONDS = 0.25
-SKIPPED_REPORT_KEYS = ("confusion", "per_label", "per_type")
 
 
 def import_ray() -> Any:
@@ -64,8 +60,9 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
         progress.close()
         return SweepResult(progress.outcomes)
     cwd = os.getcwd()
-    trials = [{"args": train_args(sweep, run, resume=resume),
-               "run_dir": str(Path(cwd, run.run_dir)), "name": run.name}
+    trials = [{"args": train_args(sweep, run, resume=resume), "epochs": run.config.train.epochs,
+               "run_dir": str(Path(cwd, run.run_dir)), "name": run.name,
+               "metric": asha.metric if asha else None}
               for run, resume in work]
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C reaches us, not Tune
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
@@ -88,7 +85,7 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
         trainable,
         param_space={"index": tune.grid_search(list(range(len(trials))))},
         tune_config=tune.TuneConfig(
-            scheduler=scheduler, max_concurrent_trials=jobs,
+            scheduler=scheduler, max_concurrent_trials=jobs, reuse_actors=True,
             trial_name_creator=lambda t: trials[t.config["index"]]["name"],
             trial_dirname_creator=lambda t: f"trial-{t.config['index']}"),
         run_config=tune.RunConfig(
@@ -97,6 +94,10 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
     try:
         tuner.fit()
     except KeyboardInterrupt:
+        recorded = {id(outcome.run) for outcome in progress.outcomes}
+        progress.outcomes += [RunOutcome(run, "interrupted" if index in callback.started_runs
+                                         else "not started")
+                              for index, (run, _) in enumerate(work) if id(run) not in recorded]
         return SweepResult(progress.outcomes, interrupted=True)
     finally:
         progress.close()
@@ -110,94 +111,13 @@ def _mode(metric: str) -> str:
 
 
 def _check_metric(sweep: Sweep, asha: AshaSpec) -> None:
-    """The scheduler's metric must be in every epoch's report (Tune refuses it otherwise)."""
-    where = "scheduler.asha.metric"
-    if asha.metric in ("train_loss", "lr", "seconds", "train_tokens_per_s"):
-        return
-    if not asha.metric.startswith("dev."):
-        raise LstmError(f"{where}: '{asha.metric}' is not reported per epoch", path=sweep.path,
-                        hint="use train_loss or dev.<metric>, e.g. dev.token_accuracy")
-    for run in sweep.runs:
-        data = run.config.data
-        if not data.dev and not (data.split and data.split.dev > 0):
-            raise LstmError(f"{where}: '{asha.metric}' needs dev data, and run {run.name} has "
-                            "none", path=sweep.path, hint="set data.dev or data.split.dev")
-
-
-def epoch_metrics(record: dict[str, Any]) -> dict[str, Any]:
-    """One metrics.jsonl record as flat numbers: `dev.entity.f1`, not nested dicts."""
-    flat = {key: value for key, value in record.items() if key != "dev"}
-    _flatten(record.get("dev"), "dev.", flat)
-    return flat
-
-
-def _flatten(value: Any, prefix: str, into: dict[str, Any]) -> None:
-    if not isinstance(value, dict):
-        return
-    for key, item in value.items():
-        if key in SKIPPED_REPORT_KEYS:
-            continue
-        if isinstance(item, dict):
-            _flatten(item, f"{prefix}{key}.", into)
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            into[f"{prefix}{key}"] = item
-
-
-def trial(config: dict[str, Any], *, trials: list[dict[str, Any]], cwd: str) -> None:
-    """A Tune function trainable: run one `lstm train`, report each epoch as it lands."""
-    from ray import tune
-
-    spec = trials[config["index"]]
-    run_dir = Path(spec["run_dir"])
-    run_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "lstm_cli", *spec["args"]]
-    env = {**os.environ, **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                     "MKL_NUM_THREADS")}}
-    with (run_dir / OUTPUT_FILE).open("ab") as output:
-        output.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} (ray) {command}\n".encode())
-        output.flush()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=subprocess.STDOUT,
-                                   preexec_fn=_die_with_parent)
-    metrics = run_dir / "metrics.jsonl"
-    reported = 0
-    try:
-        while True:
-            done = process.poll() is not None
-            records = _complete_records(metrics)
-            for record in records[reported:]:
-                reported += 1
-                tune.report(epoch_metrics(record))     # raises SystemExit when Tune stops us
-            if done:
-                break
-            time.sleep(POLL_SECONDS)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)        # saves the last checkpoint, exits 130
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    if process.returncode != 0:
-        raise RuntimeError(f"lstm train exited with status {process.returncode}: "
-                           f"{last_line(run_dir / OUTPUT_FILE)}")
-
-
-def _complete_records(path: Path) -> list[dict[str, Any]]:
-    """The records of metrics.jsonl whose line is complete (the file grows while we read)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the parent (the trial's worker) dies."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    """The scheduler's metric must be one that epochs report (a run without dev data fails its
+    trial with a message instead: see `ray_trial.trial`)."""
+    if asha.metric not in ("train_loss", "lr", "seconds", "train_tokens_per_s") and \
+            not asha.metric.startswith("dev."):
+        raise LstmError(f"scheduler.asha.metric: '{asha.metric}' is not reported per epoch",
+                        path=sweep.path, hint="use train_loss or dev.<metric>, e.g. "
+                        "dev.token_accuracy")
 
 
 def _progress_callback(progress: SweepProgress, runs: list[Run], asha: AshaSpec | None) -> Any:
@@ -208,9 +128,16 @@ def _progress_callback(progress: SweepProgress, runs: list[Run], asha: AshaSpec 
     class Progress(tune.Callback):
         def __init__(self) -> None:
             self.started: dict[str, float] = {}
+            self.started_runs: set[int] = set()       # indices into `runs`
+
+        def __reduce__(self):
+            # Tune pickles its callbacks with the experiment state; streams do not pickle, and
+            # a restored experiment has no terminal to print to.
+            return tune.Callback, ()
 
         def on_trial_start(self, iteration, trials, trial, **info) -> None:
             self.started[trial.trial_id] = time.perf_counter()
+            self.started_runs.add(trial.config["index"])
 
         def on_trial_complete(self, iteration, trials, trial, **info) -> None:
             run = runs[trial.config["index"]]
@@ -222,8 +149,10 @@ def _progress_callback(progress: SweepProgress, runs: list[Run], asha: AshaSpec 
 
         def on_trial_error(self, iteration, trials, trial, **info) -> None:
             run = runs[trial.config["index"]]
+            error_file = getattr(trial, "error_file", None)
+            detail = last_line(Path(error_file) if error_file else run.run_dir / OUTPUT_FILE)
             progress.record(RunOutcome(run, "failed", self._seconds(trial), None,
-                                       detail=last_line(run.run_dir / OUTPUT_FILE)))
+                                       detail=detail))
 
         def _seconds(self, trial) -> float:
             started = self.started.get(trial.trial_id)

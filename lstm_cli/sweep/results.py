@@ -33,7 +33,7 @@ import yaml
 
 from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.plots import Curve
-from lstm_cli.sweep.plan import display_path, format_value, read_stopped
+from lstm_cli.sweep.plan import display_path, format_value, read_stopped, short_keys
 from lstm_cli.train.loop import _flat, higher_is_better, metric_value
 
 IGNORED_KEYS = {"output.dir"}
@@ -260,7 +260,8 @@ def sort_rows(rows: list[dict[str, Any]], column: str | None, keys: list[str], *
 
 
 def render(rows: list[dict[str, Any]], columns: list[str], fmt: str, keys: list[str]) -> Any:
-    """`table` returns a rich Table; csv, json and markdown return text."""
+    """`table` returns a rich Table; csv, json and markdown return text. The table and Markdown
+    headers shorten config keys (`lr` for train.optimizer.lr) as run names do."""
     if fmt == "json":
         return json.dumps([_select(row, columns) for row in rows], indent=2,
                           ensure_ascii=False) + "\n"
@@ -274,8 +275,10 @@ def render(rows: list[dict[str, Any]], columns: list[str], fmt: str, keys: list[
             writer.writerow([_csv_cell(row.get(c)) for c in header])
         return buffer.getvalue()
     cells = [[_cell(row, column, keys) for column in columns] for row in rows]
+    short = short_keys(keys)
+    headers = [short.get(column, column) for column in columns]
     if fmt == "markdown":
-        lines = ["| " + " | ".join(columns) + " |",
+        lines = ["| " + " | ".join(headers) + " |",
                  "|" + "|".join("---" for _ in columns) + "|"]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
                   for row in cells]
@@ -283,9 +286,9 @@ def render(rows: list[dict[str, Any]], columns: list[str], fmt: str, keys: list[
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
-    for column in columns:
+    for column, header in zip(columns, headers, strict=True):
         numeric = column not in ("run", "status") and column not in keys
-        table.add_column(column, justify="right" if numeric else "left")
+        table.add_column(header, justify="right" if numeric else "left")
     for row in cells:
         table.add_row(*row)
     return table
@@ -328,7 +331,7 @@ def _number(value: Any, column: str) -> str:
         if column in ("epochs", "best_epoch"):
             return f"{value:.1f}"
         if column == "wall_s":
-            return f"{value:.1f}"
+            return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
         if column == "tokens_per_s":
             return f"{value:.0f}"
         return f"{value:.4f}"

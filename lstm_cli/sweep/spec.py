@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from lstm_cli.config import _section_fields, _suggest, read_yaml_mapping
 from lstm_cli.errors import ConfigError
@@ -106,6 +113,13 @@ class SweepSpec(SweepSection):
     seed: int = 0
     scheduler: SchedulerSpec | None = None
 
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    def line_of(self, key: str) -> int | None:
+        """The line of a dotted config key in `set`, `grid` or `random.params`."""
+        return next((self._lines[f"{section}.{key}"] for section in ("set", "grid",
+                     "random.params") if f"{section}.{key}" in self._lines), None)
+
     @model_validator(mode="after")
     def _grid_lists_not_empty(self) -> SweepSpec:
         for key, values in self.grid.items():
@@ -126,6 +140,7 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     except ValidationError as error:
         raise _render(error, path, lines) from None
     _check_config_keys(spec, path, lines)
+    spec._lines = lines
     return spec
 
 

@@ -1,0 +1,54 @@
+"""`lstm sweep --executor ray` on a local Ray instance (2 CPUs, no dashboard): the same run
+directories as the local executor, per-epoch metrics reported to Tune so ASHA can stop trials,
+Tune's own files kept under `output/.ray`. One test only: starting Ray takes many seconds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import GRID_NAMES, write_sweep
+
+RUN_FILES = {"checkpoints", "config.yaml", "metrics.jsonl", "train.log", "sweep.log",
+             "report.json", "report.md", "stopped.json"}
+
+
+def test_a_2x2_sweep_runs_as_ray_tune_trials(project, cli):
+    pytest.importorskip("ray.tune")              # here, not at collection: it imports slowly
+    sweep = write_sweep(project, f"""
+base: base.yaml
+output: {project / 'runs'}
+set: {{train.epochs: 3}}
+grid:
+  model.hidden_size: [4, 6]
+  train.optimizer.lr: [0.01, 0.003]
+scheduler:
+  asha: {{metric: dev.token_accuracy, grace_period: 1, reduction_factor: 2}}
+""")
+    result = cli("sweep", sweep, "--executor", "ray", "--jobs", "2")
+    assert result.code == 0, result.err
+    output = project / "runs"
+    assert sorted(p.name for p in output.iterdir() if not p.name.startswith(".")) == GRID_NAMES
+    assert (output / ".ray").is_dir()
+    statuses = []
+    for name in GRID_NAMES:
+        run_dir = output / name
+        assert {p.name for p in run_dir.iterdir() if not p.name.startswith(".")} <= RUN_FILES
+        epochs = [json.loads(line)["epoch"] for line in
+                  (run_dir / "metrics.jsonl").read_text().splitlines()]
+        assert epochs == list(range(1, len(epochs) + 1))
+        if (run_dir / "report.json").exists():
+            statuses.append("done")
+            assert epochs == [1, 2, 3]
+        else:
+            statuses.append("stopped")
+            stopped = json.loads((run_dir / "stopped.json").read_text())
+            assert stopped["metric"] == "dev.token_accuracy" and stopped["epoch"] >= 1
+    assert "done" in statuses
+    summary = f"sweep: 4 runs: {statuses.count('done')} done"
+    assert summary in result.out
+    rows = json.loads(cli("report", output, "-f", "json").out)
+    assert sorted(row["status"] for row in rows) == sorted(statuses)
+    again = cli("sweep", sweep, "--executor", "ray", "--jobs", "2")
+    assert again.code == 0 and "4 skipped" in again.out
