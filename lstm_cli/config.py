@@ -138,6 +138,8 @@ class ModelConfig(Section):
     input_dropout: float = Field(0.0, ge=0, lt=1)
     output_dropout: float = Field(0.0, ge=0, lt=1)
     forget_bias: float = 1.0
+    input_bias: float = 0.0
+    output_bias: float = 0.0
     gate_activation: Activation = "sigmoid"
     cell_activation: Activation = "tanh"
     output_activation: Activation = "tanh"

@@ -90,7 +90,7 @@ def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
             raise ConfigError(f"data.feature_columns names feature '{name}' but model.features "
                               f"gives it no embedding size", hint=f"add model.features.{name}: 16")
         features[name] = (len(vocab), model.features[name])
-    return SequenceTagger(
+    tagger = SequenceTagger(
         num_labels=len(labels), rng=rng, dtype=resolve_dtype(model.dtype),
         vocab_size=len(vocabs.tokens), embedding_dim=embedding_dim, pretrained=pretrained,
         freeze_embedding=model.embedding.freeze, features=features, frame_dim=frame_dim,
@@ -101,6 +101,23 @@ def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
         input_dropout=model.input_dropout, output_dropout=model.output_dropout,
         output=model.output, output_options=output_options(config, labels),
         cell_options=cell_options(config))
+    if model.cell == "lstm":
+        set_gate_biases(tagger, input=model.input_bias, output=model.output_bias)
+    return tagger
+
+
+def set_gate_biases(tagger: SequenceTagger, **gates: float) -> None:
+    """Set the initial bias of the LSTM gates named by keyword (`input`, `output`) in every
+    recurrent layer. The cells start these at 0 (and the forget gate at `forget_bias`);
+    Hochreiter & Schmidhuber (1997) start input gates closed (negative biases), so cells are not
+    filled with distractor inputs before they learn what to store."""
+    names = {"input": "i", "output": "o", "forget": "f"}
+    for units in tagger.rnn.layers:
+        for unit in units:
+            cell = unit.cell
+            for gate, value in gates.items():
+                if names[gate] in cell.gate_names:
+                    cell.gate(cell.params["bias"], names[gate])[:] = value
 
 
 def model_meta(model: TrainedModel) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 def register_commands() -> None:
     from lstm_cli.cli import (  # noqa: F401  (each module adds its commands to `app`)
         bench,
+        classic,
         config_cmd,
         data_cmd,
         eval_cmd,

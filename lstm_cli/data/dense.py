@@ -9,11 +9,18 @@ Arrays (frames of all sequences concatenated in order):
     target_lengths  [n]                    int >= 0        required with `targets`
     seq_targets     [n] or [n, K]          float           optional: one real-valued target per
                                                            sequence (e.g. the adding problem)
+    seq_labels      [n]                    int or str      optional: one class per sequence
+    step_targets    [total_frames] or      float           optional: real-valued targets per
+                    [total_frames, K]                      frame (regression per step)
 
-Labels and targets are read as strings. Other arrays are ignored. Strings must be fixed-width
-unicode arrays (`np.array(labels, dtype=str)`): an object array would need pickle, and is refused.
-An Example's `source` is `path[i]`, `i` being the sequence's 0-based index. `seq_targets` has no
-field in Example, so `read_seq_targets` returns it as a separate array in the same order.
+Labels and targets are read as strings. Real-valued targets have their own arrays rather than a
+float `y`, because integer `y` already means class labels. The model reads `seq_labels` as
+`Example.label` (`model.output: last_softmax`), `seq_targets` as `Example.value` and
+`step_targets` as `Example.step_values` (`model.output: regression`, last step or per step).
+Other arrays are ignored. Strings must be fixed-width unicode arrays
+(`np.array(labels, dtype=str)`): an object array would need pickle, and is refused.
+An Example's `source` is `path[i]`, `i` being the sequence's 0-based index. `read_seq_targets`
+also returns `seq_targets` as one array in sequence order.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from lstm_cli.errors import DataError
 
 def iter_dense(path: str | Path) -> Iterator[Example]:
     """Yield one Example per sequence: float64 frames [length, D], tokens `[""] * length`,
-    labels from `y` and target from `targets` when present."""
+    labels from `y`, target from `targets`, label from `seq_labels`, value from `seq_targets`
+    and step_values from `step_targets` when present."""
     arrays = _load(path)
     lengths = arrays["lengths"]
     starts = np.concatenate([[0], np.cumsum(lengths)])
@@ -47,7 +55,10 @@ def iter_dense(path: str | Path) -> Iterator[Example]:
             frames=arrays["x"][frames],
             target=None if target_starts is None
             else arrays["targets"][target_starts[i]:target_starts[i + 1]].tolist(),
-            source=f"{path}[{i}]")
+            source=f"{path}[{i}]",
+            label=None if "seq_labels" not in arrays else str(arrays["seq_labels"][i]),
+            value=None if "seq_targets" not in arrays else arrays["seq_targets"][i],
+            step_values=None if "step_targets" not in arrays else arrays["step_targets"][frames])
 
 
 def read_dense(path: str | Path) -> list[Example]:
@@ -62,7 +73,8 @@ def read_seq_targets(path: str | Path) -> np.ndarray | None:
 
 def write_dense(path: str | Path, examples: Sequence[Example],
                 seq_targets: np.ndarray | None = None) -> None:
-    """Write `examples` (all with frames) in the layout above; `seq_targets` is stored as is."""
+    """Write `examples` (all with frames) in the layout above; `seq_targets` is stored as is
+    (by default, the examples' `value`s when they all have one)."""
     arrays = {"x": np.concatenate([example.frames for example in examples]),
               "lengths": np.array([len(example) for example in examples], dtype=np.int64)}
     if all(example.labels is not None for example in examples):
@@ -70,8 +82,15 @@ def write_dense(path: str | Path, examples: Sequence[Example],
     if all(example.target is not None for example in examples):
         arrays["targets"] = np.array([s for e in examples for s in e.target], dtype=str)
         arrays["target_lengths"] = np.array([len(e.target) for e in examples], dtype=np.int64)
+    if seq_targets is None and all(example.value is not None for example in examples):
+        seq_targets = np.stack([np.asarray(example.value) for example in examples])
     if seq_targets is not None:
         arrays["seq_targets"] = np.asarray(seq_targets, dtype=np.float64)
+    if all(example.label is not None for example in examples):
+        arrays["seq_labels"] = np.array([example.label for example in examples], dtype=str)
+    if all(example.step_values is not None for example in examples):
+        arrays["step_targets"] = np.concatenate([np.asarray(e.step_values, dtype=np.float64)
+                                                 for e in examples])
     with Path(path).open("wb") as file:
         np.savez(file, **arrays)
 
@@ -123,6 +142,14 @@ def _load(path: str | Path) -> dict[str, np.ndarray]:
             raise DataError(f"expected {len(lengths)} rows in 'seq_targets' (one per sequence), "
                             f"found {len(seq_targets)}", path=path)
         checked["seq_targets"] = seq_targets.astype(np.float64, copy=False)
+    if "seq_labels" in arrays:
+        checked["seq_labels"] = _labels(arrays, "seq_labels", path, size=len(lengths))
+    if "step_targets" in arrays:
+        step_targets = _numeric(arrays, "step_targets", path, ndims=(1, 2))
+        if len(step_targets) != len(x):
+            raise DataError(f"expected {len(x)} rows in 'step_targets' (one per frame of 'x'), "
+                            f"found {len(step_targets)}", path=path)
+        checked["step_targets"] = step_targets.astype(np.float64, copy=False)
     return checked
 
 

@@ -5,6 +5,15 @@
 `tokens` is required; `labels` (one per token), `target` (an unaligned CTC label string) and
 `features` (name -> one string per token) are optional, but every line must carry the same set
 as the first one. Other keys are ignored (the built-in `embedded-reber` set stores `allowed`).
+
+Sequence-level targets, optional in the same way:
+
+    {"tokens": [...], "label": "XY"}                 one class for the whole sequence
+    {"tokens": [...], "value": 0.71}                 a real target ("value": [0.1, 0.2] for K > 1)
+    {"tokens": [...], "values": [0.1, 0.3, ...]}     a real target per token ([[...], ...] for K)
+
+`label` feeds `model.output: last_softmax`; `value` and `values` feed `model.output: regression`
+(last step and per step).
 """
 
 from __future__ import annotations
@@ -13,6 +22,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from lstm_cli.data.files import check_file, iter_lines, no_sequences
 from lstm_cli.data.types import Example
@@ -35,7 +46,8 @@ def iter_jsonl(path: str | Path) -> Iterator[Example]:
             raise DataError(f"expected a JSON object, found a {type(record).__name__}",
                             path=path, line=number)
         example = _example(record, path, number)
-        fields = {name for name in ("labels", "target") if record.get(name) is not None}
+        fields = {name for name in ("labels", "target", "label", "value", "values")
+                  if record.get(name) is not None}
         fields |= {f"features.{name}" for name in example.features}
         if first is None:
             first = (number, fields)
@@ -65,6 +77,12 @@ def write_jsonl(path: str | Path, examples: Iterable[Example],
                 record["target"] = example.target
             if example.features:
                 record["features"] = example.features
+            if example.label is not None:
+                record["label"] = example.label
+            if example.value is not None:
+                record["value"] = np.asarray(example.value).tolist()
+            if example.step_values is not None:
+                record["values"] = np.asarray(example.step_values).tolist()
             if extras is not None:
                 record.update(extras[i])
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -83,8 +101,42 @@ def _example(record: dict, path: Path, line: int) -> Example:
                         f"{type(features).__name__}", path=path, line=line)
     features = {name: _strings(values, f"features.{name}", path, line, length=len(tokens))
                 for name, values in features.items()}
+    label = record.get("label")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise DataError(f"expected 'label' to be a non-blank string, found {label!r:.60}",
+                        path=path, line=line)
     return Example(tokens=tokens, labels=labels, features=features, target=target,
-                   source=f"{path}:{line}")
+                   source=f"{path}:{line}", label=label,
+                   value=_reals(record.get("value"), "value", path, line, ndims=(0, 1)),
+                   step_values=_reals(record.get("values"), "values", path, line, ndims=(1, 2),
+                                      length=len(tokens)))
+
+
+def _reals(values: Any, name: str, path: Path, line: int, ndims: tuple[int, ...],
+           length: int | None = None) -> np.ndarray | None:
+    """`values` checked to be None or a number / list / list of equal lists of finite numbers."""
+    if values is None:
+        return None
+    array = None
+    if _numbers(values):
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except ValueError:                     # ragged lists
+            pass
+    if array is None or array.ndim not in ndims or not np.isfinite(array).all():
+        raise DataError(f"expected {name!r} to hold finite numbers (a number or a list, or a "
+                        f"list of equal lists), found {values!r:.60}", path=path, line=line)
+    if length is not None and len(array) != length:
+        raise DataError(f"expected {length} {name!r} (one per token), found {len(array)}",
+                        path=path, line=line)
+    return array
+
+
+def _numbers(value: Any) -> bool:
+    """A JSON number (not a boolean), or a list of such, nested to any depth."""
+    if isinstance(value, list):
+        return all(_numbers(item) for item in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _strings(values: Any, name: str, path: Path, line: int,

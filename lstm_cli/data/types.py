@@ -16,6 +16,10 @@ class Example:
     features: extra categorical input columns, name -> one value per position.
     frames:   real-valued inputs [length, D] for dense data, else None.
     target:   an unaligned label string (CTC), else None.
+    label:    one label for the whole sequence (`model.output: last_softmax`), else None.
+    value:    real-valued target of the whole sequence, [K] or a scalar (`regression`), else None.
+    step_values: real-valued targets per position, [length, K] or [length] (`regression`, per
+              step), else None.
     source:   where the sequence came from, `path:line` of its first line, for error messages.
     """
 
@@ -25,6 +29,9 @@ class Example:
     frames: np.ndarray | None = None
     target: list[str] | None = None
     source: str = ""
+    label: str | None = None
+    value: np.ndarray | None = None
+    step_values: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.tokens) if self.frames is None else int(self.frames.shape[0])

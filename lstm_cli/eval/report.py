@@ -1,7 +1,9 @@
 """Rendering an evaluation report: a rich renderable, Markdown text, and the files on disk.
 
-A report is the dict from `metrics.evaluate_labels` (aligned labels) or
-`metrics.evaluate_strings` (CTC, told apart by its `label_error_rate` key), optionally with
+A report is the dict from `metrics.evaluate_labels` (aligned labels),
+`metrics.evaluate_strings` (CTC, told apart by its `label_error_rate` key),
+`sequence_metrics.evaluate_classes` (one class per sequence: `accuracy`) or
+`sequence_metrics.evaluate_values` (real values: `mse`), optionally with
 `checkpoint` and `data` added by the caller (shown when they are strings). Scores are stored as
 fractions and shown as percentages with two decimals. The rich and Markdown forms are built from
 the same sections, so they always carry the same numbers.
@@ -40,10 +42,34 @@ def _is_ctc(report: dict) -> bool:
     return "label_error_rate" in report
 
 
+def _is_regression(report: dict) -> bool:
+    """`sequence_metrics.evaluate_values`: real-valued targets."""
+    return "mse" in report
+
+
+def _is_classification(report: dict) -> bool:
+    """`sequence_metrics.evaluate_classes`: one class per sequence."""
+    return "accuracy" in report
+
+
 def _summary_rows(report: dict) -> list[list[str]]:
     rows = [[key.capitalize(), report[key]] for key in ("checkpoint", "data")
             if isinstance(report.get(key), str)]
     rows.append(["Sequences", str(report["num_sequences"])])
+    if _is_regression(report):
+        within = f"Within ±{report['tolerance']:g}"
+        return [*rows,
+                ["Values", str(report["num_values"])],
+                ["MSE", f"{report['mse']:.6f}"],
+                ["MAE", f"{report['mae']:.6f}"],
+                [f"{within} (values)", _pct(report["within_tolerance"])],
+                [f"{within} (sequences)", _pct(report["sequence_accuracy"])]]
+    if _is_classification(report):
+        return [*rows,
+                ["Accuracy", _pct(report["accuracy"])],
+                ["Macro precision", _pct(report["macro"]["precision"])],
+                ["Macro recall", _pct(report["macro"]["recall"])],
+                ["Macro F1", _pct(report["macro"]["f1"])]]
     if _is_ctc(report):
         return [*rows,
                 ["Reference labels", str(report["num_labels"])],
@@ -72,7 +98,7 @@ def report_sections(report: dict) -> list[Section]:
     scores by type (when there is a chunk scheme) and the confusion matrix (rows gold, columns
     predicted; when there are at most MAX_CONFUSION_LABELS labels)."""
     sections = [Section("Summary", ["Metric", "Value"], _summary_rows(report))]
-    if _is_ctc(report):
+    if _is_ctc(report) or _is_regression(report):
         return sections
     sections.append(Section(
         "Per label", ["Label", "Precision", "Recall", "F1", "Support"],
@@ -129,7 +155,15 @@ def report_markdown(report: dict, title: str = "Evaluation report") -> str:
 
 def summary_line(report: dict) -> str:
     """One line for logs: `token_acc 97.12% | seq_acc 80.10% | entity F1 91.03` (the entity part
-    only with a chunk scheme); for CTC, `LER 12.34% | seq_acc 50.00%`."""
+    only with a chunk scheme); for CTC, `LER 12.34% | seq_acc 50.00%`; for one class per
+    sequence, `acc 95.00% | macro F1 94.10`; for real values, `MSE 0.0012 | MAE 0.0251 | within
+    ±0.04 93.00%` (the fraction of sequences whose every value is within the tolerance)."""
+    if _is_regression(report):
+        return (f"MSE {report['mse']:.4g} | MAE {report['mae']:.4g} | within "
+                f"±{report['tolerance']:g} {_pct(report['sequence_accuracy'])}")
+    if _is_classification(report):
+        return (f"acc {_pct(report['accuracy'])} | macro F1 "
+                f"{100 * report['macro']['f1']:.2f}")
     seq_acc = f"seq_acc {_pct(report['sequence_accuracy'])}"
     if _is_ctc(report):
         return f"LER {_pct(report['label_error_rate'])} | {seq_acc}"

@@ -7,11 +7,14 @@ has value 0. The sequence length is uniform in [T, T + T/10]. The target, due at
 is 0.5 + (X1 + X2) / 4 for the marked values X1, X2; the paper counts a sequence as processed
 correctly when the absolute error there is below 0.04.
 
-The target is one real number per sequence, which Example cannot hold: it is returned beside
-each Example and written as the `seq_targets` [n] array of the dense file (`read_seq_targets`).
+The target is one real number per sequence: `generate_adding` returns it beside each Example,
+`generate_adding_examples` as the Example's `value`; the dense file stores it as the
+`seq_targets` [n] array (`read_seq_targets`, or `Example.value` when read back).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -45,3 +48,11 @@ def generate_adding(rng: np.random.Generator, size: int,
         pairs.append((Example(tokens=[""] * len(frames), frames=frames,
                               source=f"adding:{i + 1}"), target))
     return pairs
+
+
+def generate_adding_examples(rng: np.random.Generator, size: int,
+                             min_steps: int = MIN_STEPS) -> list[Example]:
+    """The pairs of `generate_adding` (same draws) as Examples whose `value` is the target,
+    for `model.output: regression` at the last step."""
+    return [replace(example, value=np.float64(target))
+            for example, target in generate_adding(rng, size, min_steps)]

@@ -2,7 +2,9 @@
 
 An output layer is a Module with `num_scores` (how many scores per step it reads),
 `loss(scores, batch) -> (loss, d_scores)`, `decode(scores, lengths) -> [label ids per sequence]`
-and `probabilities(scores, lengths) -> [(length, C) per sequence]`.
+and `probabilities(scores, lengths) -> [(length, C) per sequence]`. `last_softmax` decodes one
+label id per sequence (probabilities (1, C)); `regression` decodes real values, (K,) per sequence
+or (length, K) per step.
 """
 
 from __future__ import annotations
@@ -10,9 +12,14 @@ from __future__ import annotations
 from lstm_cli.engine.module import Module
 from lstm_cli.engine.outputs.crf import CRFOutput
 from lstm_cli.engine.outputs.ctc import CTCOutput
+from lstm_cli.engine.outputs.regression import RegressionOutput
+from lstm_cli.engine.outputs.sequence import LastSoftmaxOutput
 from lstm_cli.engine.outputs.softmax import SoftmaxOutput
 
-OUTPUTS = {"softmax": SoftmaxOutput, "crf": CRFOutput, "ctc": CTCOutput}
+OUTPUTS = {"softmax": SoftmaxOutput, "crf": CRFOutput, "ctc": CTCOutput,
+           "last_softmax": LastSoftmaxOutput, "regression": RegressionOutput}
+SEQUENCE_OUTPUTS = ("last_softmax", "regression")
+"""Outputs whose decode gives one prediction per sequence (or real values), not labels per step."""
 
 
 def make_output(kind: str, num_labels: int, **options) -> Module:

@@ -1,0 +1,62 @@
+"""Config keys of the sequence-level outputs, the shipped classic configs, and `lstm train` with
+them end to end."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lstm_cli.classic.runner import CELLS, task_config
+from lstm_cli.classic.tasks import TASKS
+from lstm_cli.cli.main import main
+from lstm_cli.config import config_from_dict, load_config
+from lstm_cli.errors import ConfigError
+from lstm_cli.train.loop import higher_is_better
+
+CLASSIC = Path(__file__).parents[2] / "configs" / "classic"
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_shipped_config_is_the_one_lstm_classic_trains(name):
+    path = CLASSIC / f"{name}.yaml"
+    assert yaml.safe_load(path.read_text()) == TASKS[name].config
+    assert load_config(path).model_dump() == task_config(TASKS[name], "lstm", 0).model_dump()
+
+
+def test_cell_variants_are_overrides_of_the_same_config():
+    task = TASKS["temporal-order"]
+    models = {cell: task_config(task, cell, 0).model for cell in CELLS}
+    assert (models["lstm"].cell, models["lstm"].peepholes) == ("lstm", False)
+    assert models["lstm-peephole"].peepholes and models["lstm-nfg"].variant == "NFG"
+    assert models["gru"].cell == "gru" and models["rnn"].cell == "rnn"
+    assert {m.hidden_size for m in models.values()} == {task.config["model"]["hidden_size"]}
+    with pytest.raises(ConfigError, match="unknown cell 'lstm2'"):
+        task_config(task, "lstm2", 0)
+
+
+def test_regression_needs_a_regression_metric_and_no_windows():
+    with pytest.raises(ConfigError, match="'token_accuracy' is not in a regression report"):
+        config_from_dict({"model": {"output": "regression"}})
+    with pytest.raises(ConfigError, match="data.window cuts sequences into windows"):
+        config_from_dict({"model": {"output": "last_softmax"}, "data": {"window": {"size": 5}}})
+    config = config_from_dict({"model": {"output": "regression", "regression": {"size": 2}},
+                               "train": {"early_stopping": {"metric": "mae"}}})
+    assert config.model.regression.tolerance == 0.04 and config.model.sequence.pool == "last"
+
+
+def test_error_metrics_are_minimised():
+    assert not higher_is_better("mse") and not higher_is_better("mae")
+    assert higher_is_better("within_tolerance") and higher_is_better("accuracy")
+
+
+@pytest.mark.parametrize("name,summary", [("adding", "MSE "), ("temporal-order", "acc ")])
+def test_lstm_train_runs_a_classic_config(tmp_path, capsys, name, summary):
+    code = main(["train", str(CLASSIC / f"{name}.yaml"), "--out", str(tmp_path / "run"),
+                 "--set", "train.epochs=1", "--set", "data.builtin.size=40", "--quiet"])
+    assert code == 0
+    assert capsys.readouterr().out.startswith(summary)
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["num_sequences"] == 4
+    assert main(["eval", str(tmp_path / "run"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["num_sequences"] == 4
