@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_cli.errors import LstmError
-from lstm_cli.train import fsutil
+from lstm_cli import fsutil
 
 MAX_LEGEND_ENTRIES = 20
 MAX_ANNOTATED_LABELS = 25

@@ -15,7 +15,7 @@ from lstm_cli.eval.report import report_table
 from lstm_cli.inference import evaluate
 from lstm_cli.model import load_model
 from lstm_cli.plots import plot_confusion, require_matplotlib
-from lstm_cli.train import fsutil
+from lstm_cli import fsutil
 
 
 @app.command("eval")

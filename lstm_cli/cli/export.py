@@ -12,7 +12,7 @@ from lstm_cli.cli.main import app
 from lstm_cli.engine.export import stack_to_torch
 from lstm_cli.errors import LstmError
 from lstm_cli.model import TrainedModel, load_model
-from lstm_cli.train import fsutil
+from lstm_cli import fsutil
 
 
 def torch_state(model: TrainedModel) -> dict[str, np.ndarray]:

@@ -12,14 +12,14 @@ the same sections, so they always carry the same numbers.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
+from lstm_cli import fsutil
 
 MAX_CONFUSION_LABELS = 25
 """The confusion matrix is shown only for label sets up to this size."""
@@ -173,24 +173,6 @@ def summary_line(report: dict) -> str:
     return " | ".join(parts)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so a reader sees the old file or the whole new one, never a part:
-    a temporary file in the same folder, flushed and fsynced, then renamed over `path`."""
-    # A unique name keeps concurrent writers apart; mode 0o666 lets the umask decide the final
-    # permissions, as for a plain open() (mkstemp would leave the report readable by us only).
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: dict, out_dir: str | Path,
                  title: str = "Evaluation report") -> tuple[Path, Path]:
     """Write `report.json` (sorted keys, indent 2) and `report.md` into `out_dir` (created if
@@ -198,6 +180,6 @@ def write_report(report: dict, out_dir: str | Path,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "report.json", out / "report.md"
-    _write_atomic(json_path, json.dumps(report, sort_keys=True, indent=2) + "\n")
-    _write_atomic(md_path, report_markdown(report, title))
+    fsutil.atomic_write_text(json_path, json.dumps(report, sort_keys=True, indent=2) + "\n")
+    fsutil.atomic_write_text(md_path, report_markdown(report, title))
     return json_path, md_path

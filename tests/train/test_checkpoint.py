@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lstm_cli.errors import CheckpointError
-from lstm_cli.train import fsutil
+from lstm_cli import fsutil
 from lstm_cli.train.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
