@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
 
 from lstm_cli.cli.main import main
 
-from .helpers import Result, tiny_config_dict, write_config, write_tiny_data
+from .helpers import tiny_config_dict, write_config, write_tiny_data
 
 
 @pytest.fixture
@@ -19,21 +17,6 @@ def tiny(tmp_path: Path) -> dict[str, Path]:
     data = write_tiny_data(tmp_path / "data")
     config = write_config(tmp_path / "config.yaml", tiny_config_dict(data))
     return {**data, "config": config, "dir": tmp_path}
-
-
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """`cli(*argv, stdin=None)` runs `lstm argv` in-process and returns a Result."""
-
-    def run(*argv, stdin: str | None = None) -> Result:
-        capsys.readouterr()
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main([str(arg) for arg in argv])
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
 
 
 @pytest.fixture(scope="session")

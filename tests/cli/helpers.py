@@ -7,20 +7,21 @@ sequences, one BLAS thread (so in-process and subprocess runs agree bit for bit)
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-import lstm_cli
 from lstm_cli.train.checkpoint import load_checkpoint
-
-REPO_ROOT = Path(lstm_cli.__file__).resolve().parent.parent
+from tests.support import (  # noqa: F401  (re-exported for the tests here)
+    REPO_ROOT,
+    Result,
+    lstm_command,
+    run_subprocess,
+    start_subprocess,
+    subprocess_env,
+)
 
 # Words whose label depends on the word; "new york" and "los angeles" are two-token entities.
 _ENTITIES = {"LOC": [["paris"], ["london"], ["new", "york"], ["los", "angeles"]],
@@ -82,36 +83,6 @@ def tiny_config_dict(data: dict[str, Path], **sections) -> dict:
 def write_config(path: Path, config: dict) -> Path:
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def output(self) -> str:
-        return self.out + self.err
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONUNBUFFERED="1")
-    return env
-
-
-def lstm_command(*argv) -> list[str]:
-    return [sys.executable, "-m", "lstm_cli", *map(str, argv)]
-
-
-def run_subprocess(*argv, cwd: Path, stdin: str | None = None, timeout: float = 120) -> Result:
-    """`python -m lstm_cli argv` in `cwd`."""
-    done = subprocess.run(lstm_command(*argv), cwd=cwd, input=stdin, capture_output=True,
-                          text=True, env=subprocess_env(), timeout=timeout)
-    return Result(done.returncode, done.stdout, done.stderr)
 
 
 def same_arrays(first: dict[str, np.ndarray], second: dict[str, np.ndarray]) -> bool:

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
 
 from lstm_cli.cli.main import main
 
-from .helpers import GOOD_DEV, GOOD_TRAIN, Result, config_yaml
-
-
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """`cli(*argv, stdin=None)` runs `lstm argv` in-process and returns a Result."""
-
-    def run(*argv, stdin: str | None = None) -> Result:
-        capsys.readouterr()
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main([str(arg) for arg in argv])
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
+from .helpers import GOOD_DEV, GOOD_TRAIN, config_yaml
 
 
 def _train(directory: Path, **overrides) -> Path:

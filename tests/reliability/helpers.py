@@ -7,19 +7,19 @@ in-process or as a real subprocess.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-import lstm_cli
-
-REPO_ROOT = Path(lstm_cli.__file__).resolve().parent.parent
+from tests.support import (  # noqa: F401  (re-exported for the tests here)
+    REPO_ROOT,
+    Result,
+    lstm_command,
+    run_subprocess,
+    start_subprocess,
+    subprocess_env,
+)
 
 GOOD_TRAIN = ("the\tO\nnews\tO\nfrom\tO\nparis\tB-LOC\n\n"
               "obama\tB-PER\nin\tO\nnew\tB-LOC\nyork\tI-LOC\n\n"
@@ -58,31 +58,3 @@ def npz_bytes(**arrays: Any) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def output(self) -> str:
-        return self.out + self.err
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONUNBUFFERED="1")
-    return env
-
-
-def lstm_command(*argv: Any) -> list[str]:
-    return [sys.executable, "-m", "lstm_cli", *map(str, argv)]
-
-
-def start_subprocess(*argv: Any, cwd: Path, **kwargs: Any) -> subprocess.Popen:
-    """`python -m lstm_cli argv` started in `cwd` (not waited for)."""
-    return subprocess.Popen(lstm_command(*argv), cwd=cwd, env=subprocess_env(), **kwargs)

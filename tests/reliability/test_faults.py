@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli import fsutil
+from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.train.checkpoint import load_checkpoint
 
 from .helpers import GOOD_DEV, GOOD_TRAIN, config_yaml, start_subprocess
