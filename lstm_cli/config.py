@@ -279,7 +279,7 @@ def read_yaml_mapping(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]
     return data, lines
 
 
-def _section_fields(dotted: list[str]) -> dict[str, Any] | None:
+def section_fields(dotted: list[str]) -> dict[str, Any] | None:
     """The fields of the schema section at a dotted path, or None if it is not a section."""
     model: Any = Config
     for part in dotted:
@@ -299,8 +299,8 @@ def _section_type(annotation: Any) -> type[Section] | None:
     return None
 
 
-def _suggest(parents: list[str], key: str) -> str | None:
-    fields = _section_fields(parents)
+def suggest_key(parents: list[str], key: str) -> str | None:
+    fields = section_fields(parents)
     if not fields:
         return None
     close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
@@ -329,10 +329,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         parts = key.split(".")
         node = data
         for depth, part in enumerate(parts):
-            fields = _section_fields(parts[:depth])
+            fields = section_fields(parts[:depth])
             if fields is not None and part not in fields:
                 raise ConfigError(f"--set {key}: unknown key '{part}'",
-                                  hint=_suggest(parts[:depth], part))
+                                  hint=suggest_key(parts[:depth], part))
             if depth == len(parts) - 1:
                 node[part] = value
             else:
@@ -357,14 +357,14 @@ def validate_config(data: dict[str, Any], *, source: str | None = None,
         problem = error.errors()[0]
         parts = [str(part) for part in problem["loc"]]
         dotted = ".".join(parts)
-        line = _line_for(lines or {}, parts)
+        line = line_for(lines or {}, parts)
         override = next((key for key in overridden if dotted == key
                          or dotted.startswith(key + ".") or key.startswith(dotted + ".")), None)
         if override is not None:
             source, line = None, None
         if problem["type"] == "extra_forbidden":
             raise ConfigError(f"unknown key '{dotted}'", path=source, line=line,
-                              hint=_suggest(parts[:-1], parts[-1])) from None
+                              hint=suggest_key(parts[:-1], parts[-1])) from None
         message = problem["msg"]
         if problem["type"] == "literal_error":
             message = f"must be {problem['ctx']['expected']}"
@@ -376,7 +376,8 @@ def validate_config(data: dict[str, Any], *, source: str | None = None,
         raise ConfigError(f"{where}: {message}{found_text}", path=source, line=line) from None
 
 
-def _line_for(lines: dict[str, int], parts: list[str]) -> int | None:
+def line_for(lines: dict[str, int], parts: list[str]) -> int | None:
+    """The line of the deepest key of `parts` that `lines` knows (see `read_yaml_mapping`)."""
     for depth in range(len(parts), 0, -1):
         line = lines.get(".".join(parts[:depth]))
         if line is not None:

@@ -94,10 +94,10 @@ def _predict(model: TrainedModel, examples: Sequence[Example], batch_size: int, 
     probs: list[np.ndarray | None] = [None] * len(examples)
     if with_probs:
         probs = [np.zeros((len(example), len(model.labels))) for example in examples]
-        for window, prediction in zip(windows, window_predictions):
-            for (i, t), row in zip(window.origins, prediction.probs[window.scored]):
+        for window, prediction in zip(windows, window_predictions, strict=False):
+            for (i, t), row in zip(window.origins, prediction.probs[window.scored], strict=False):
                 probs[i][t] = row
-    return [Prediction(lab, prob) for lab, prob in zip(labels, probs)], loss
+    return [Prediction(lab, prob) for lab, prob in zip(labels, probs, strict=False)], loss
 
 
 def evaluate(model: TrainedModel, examples: Sequence[Example], *,

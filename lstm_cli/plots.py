@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstm_cli.errors import LstmError
 from lstm_cli import fsutil
+from lstm_cli.errors import LstmError
 
 MAX_LEGEND_ENTRIES = 20
 MAX_ANNOTATED_LABELS = 25

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from lstm_cli import fsutil
 from lstm_cli.cli.common import print_json, stdout_console
 from lstm_cli.cli.main import app
 from lstm_cli.data.prepare import load_splits, read_examples
@@ -15,7 +16,6 @@ from lstm_cli.eval.report import report_table
 from lstm_cli.inference import evaluate
 from lstm_cli.model import load_model
 from lstm_cli.plots import plot_confusion, require_matplotlib
-from lstm_cli import fsutil
 
 
 @app.command("eval")

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from lstm_cli import fsutil
 from lstm_cli.cli.main import app
 from lstm_cli.engine.export import stack_to_torch
 from lstm_cli.errors import LstmError
 from lstm_cli.model import TrainedModel, load_model
-from lstm_cli import fsutil
 
 
 def torch_state(model: TrainedModel) -> dict[str, np.ndarray]:

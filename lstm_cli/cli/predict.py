@@ -69,7 +69,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
     ctc = model.config.model.output == "ctc"
     for chunk in _chunks(examples, CHUNK):
         predictions = predict(model, chunk, with_probs=with_probs)
-        for example, prediction in zip(chunk, predictions):
+        for example, prediction in zip(chunk, predictions, strict=False):
             if with_gold and example.labels is None and example.target is None:
                 raise DataError("--with-gold needs gold labels in the input",
                                 path=example.source, hint="give labelled data, with "
@@ -87,7 +87,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
                 stream.write(" ".join(prediction.labels) + gold + "\n")
             else:
                 for position, (token, label) in enumerate(zip(example.tokens,
-                                                              prediction.labels)):
+                                                              prediction.labels, strict=False)):
                     gold = f"\t{example.labels[position]}" if with_gold else ""
                     probs = ""
                     if with_probs:

@@ -100,7 +100,7 @@ def distinct_words(examples: Sequence[EncodedExample], steps: int) -> dict[str, 
     words: list[np.ndarray] = []
     word_index = np.full((steps, len(examples)), -1, dtype=np.int64)
     for column, example in enumerate(examples):
-        for t, (token, char_ids) in enumerate(zip(example.tokens, example.char_ids)):
+        for t, (token, char_ids) in enumerate(zip(example.tokens, example.char_ids, strict=False)):
             u = position.get(token)
             if u is None:
                 u = position[token] = len(words)

@@ -125,7 +125,7 @@ class SequenceTagger(Module):
             if train and self.input_dropout > 0:
                 d_x = in_drop_back(d_x)
             start = 0
-            for part, back in zip(parts, input_backwards):
+            for part, back in zip(parts, input_backwards, strict=False):
                 width = part.shape[2]
                 if back is not None:
                     back(d_x[..., start:start + width])

@@ -30,10 +30,10 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
+from lstm_cli import fsutil
 from lstm_cli.config import Config, load_config
 from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.sweep.spec import SweepSpec, load_sweep_spec
-from lstm_cli import fsutil
 
 MAX_NAME_LENGTH = 96
 STOPPED_FILE = "stopped.json"

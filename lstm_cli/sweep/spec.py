@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from lstm_cli.config import _section_fields, _suggest, read_yaml_mapping
+from lstm_cli.config import line_for, read_yaml_mapping, section_fields, suggest_key
 from lstm_cli.errors import ConfigError
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform", "choice")
@@ -149,7 +149,7 @@ def _render(error: ValidationError, path: Path, lines: dict[str, int]) -> Config
     problem = error.errors()[0]
     parts = [str(part) for part in problem["loc"]]
     dotted = ".".join(parts)
-    line = _line_for(lines, parts)
+    line = line_for(lines, parts)
     if problem["type"] == "extra_forbidden":
         return ConfigError(f"unknown key '{dotted}'", path=path, line=line,
                            hint=_suggest_sweep_key(parts))
@@ -159,14 +159,6 @@ def _render(error: ValidationError, path: Path, lines: dict[str, int]) -> Config
     found_text = "" if isinstance(found, dict) else f" (found {found!r})"
     message = problem["msg"].removeprefix("Value error, ")
     return ConfigError(f"{dotted or 'sweep'}: {message}{found_text}", path=path, line=line)
-
-
-def _line_for(lines: dict[str, int], parts: list[str]) -> int | None:
-    for depth in range(len(parts), 0, -1):
-        line = lines.get(".".join(parts[:depth]))
-        if line is not None:
-            return line
-    return None
 
 
 def _suggest_sweep_key(parts: list[str]) -> str | None:
@@ -247,15 +239,15 @@ def config_key_problem(key: str) -> tuple[str, str | None] | None:
     if not all(parts):
         return f"'{key}' is not a dotted key", None
     for depth, part in enumerate(parts):
-        fields = _section_fields(parts[:depth])
+        fields = section_fields(parts[:depth])
         if fields is None:
-            parent = _section_fields(parts[:depth - 1])[parts[depth - 1]]
+            parent = section_fields(parts[:depth - 1])[parts[depth - 1]]
             if _is_mapping(parent.annotation):
                 return None
             return (f"'{'.'.join(parts[:depth])}' is a value, not a section, so "
                     f"'{key}' is not a config key", None)
         if part not in fields:
-            return f"unknown config key '{key}'", _suggest(parts[:depth], part)
+            return f"unknown config key '{key}'", suggest_key(parts[:depth], part)
     return None
 
 

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_cli.errors import CheckpointError
 from lstm_cli import fsutil
+from lstm_cli.errors import CheckpointError
 from lstm_cli.train.lock import pid_is_alive
 from lstm_cli.train.optim import OptimizerState
 

@@ -30,6 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from lstm_cli import fsutil
 from lstm_cli.config import Config
 from lstm_cli.data.batching import iter_batches
 from lstm_cli.data.encoding import encode_examples
@@ -41,7 +42,6 @@ from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.eval.report import write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
-from lstm_cli import fsutil
 from lstm_cli.train.checkpoint import load_checkpoint, save_checkpoint
 from lstm_cli.train.lock import RunLock
 from lstm_cli.train.optim import clip_grad_norm, make_optimizer

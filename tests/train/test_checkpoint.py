@@ -9,8 +9,8 @@ import os
 import numpy as np
 import pytest
 
-from lstm_cli.errors import CheckpointError
 from lstm_cli import fsutil
+from lstm_cli.errors import CheckpointError
 from lstm_cli.train.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
