@@ -494,9 +494,9 @@ def _truncate_metrics(path: Path, epochs: int) -> None:
 
 
 def _epoch_line(record: dict[str, Any], metric: str, value: float, improved: bool) -> str:
-    line = (f"epoch {record['epoch']}: train_loss {record['train_loss']:.4f}, "
-            f"{metric} {value:.4f}, {record['seconds']:.1f}s, "
-            f"{record['train_tokens_per_s']:.0f} tok/s")
+    dev = "" if metric == "train_loss" else f"{metric} {value:.4f}, "
+    line = (f"epoch {record['epoch']}: train_loss {record['train_loss']:.4f}, {dev}"
+            f"{record['seconds']:.1f}s, {record['train_tokens_per_s']:.0f} tok/s")
     return line + (" (best)" if improved else "")
 
 
