@@ -72,15 +72,19 @@ def cpu_model() -> str:
 
 
 def keep_best(best: dict[str, dict], name: str, result: dict) -> None:
-    """Merge one run's `result` into `best[name]`: the highest tokens/s, the lowest ratios."""
+    """Merge one run's `result` into `best[name]`: the highest tokens/s, the shortest times,
+    and the ratios to the GEMM floor recomputed from those."""
     if name not in best:
         best[name] = result
         return
+    merged = best[name]
     for key, value in result.items():
         if key.endswith("tokens_per_s"):
-            best[name][key] = max(best[name][key], value)
-        elif key.endswith("_vs_floor"):
-            best[name][key] = min(best[name][key], value)
+            merged[key] = max(merged[key], value)
+        elif key.endswith("_s"):
+            merged[key] = min(merged[key], value)
+    for kind in ("train", "infer") if "train_step_s" in merged else ():
+        merged[f"{kind}_vs_floor"] = merged[f"{kind}_step_s"] / merged[f"gemm_floor_{kind}_s"]
 
 
 def table_row(name: str, ours: dict, theirs: dict | None) -> str:

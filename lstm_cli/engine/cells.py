@@ -10,10 +10,11 @@ for every step at once, the input part of the pre-activations into the tape's `g
 
     gates[t] = W x_t + b                                  # (T, B, G·H)
 
-and, for this step, the recurrent part `recurrent = R h_{t−1}` (n, G·H). A cell adds them, applies
-its gate equations in place and writes h_t. Its backward step turns `gates[t]` into
-∂L/∂a_t (the gradient at the pre-activations) in place and returns ∂L/∂(R h_{t−1}); the loop
-multiplies that by R for ∂L/∂h_{t−1} and forms ∂L/∂W, ∂L/∂R, ∂L/∂b once over all steps.
+and, for this step, the recurrent part `recurrent = R h_{t−1}` (n, G·H), both with the rows of
+the cell's `preactivation_scale` (if any) multiplied in. A cell adds them, applies its gate
+equations in place and writes h_t. Its backward step turns `gates[t]` into ∂L/∂a_t (the gradient
+at the unscaled pre-activations) in place and returns ∂L/∂(R h_{t−1}); the loop multiplies that
+by R for ∂L/∂h_{t−1} and forms ∂L/∂W, ∂L/∂R, ∂L/∂b once over all steps.
 
 Fused weight layout (rows of `w_input` [G·H, I], `w_hidden` [G·H, H], `bias` [G·H]), each block
 H rows, sigmoid gates first so one in-place call covers them:
@@ -27,9 +28,13 @@ PyTorch orders LSTM gates [ i | f | g | o ]; `engine/export.py` maps between the
 
 from __future__ import annotations
 
+import math
+import weakref
+from collections.abc import Callable
+
 import numpy as np
 
-from lstm_cli.engine.activations import get_activation, sigmoid_, sigmoid_grad_, tanh_, tanh_grad_
+from lstm_cli.engine.activations import get_activation, sigmoid_grad_, tanh_, tanh_grad_
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.module import Module
 from lstm_cli.engine.params import init_matrix
@@ -39,8 +44,54 @@ Array = np.ndarray
 LSTM_VARIANTS = ("vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR")
 
 
+class Workspace:
+    """Memory a layer reuses from one batch to the next instead of asking the allocator again.
+
+    Fresh memory costs a page fault per 4 KiB page at first touch (about 1 ms per MiB on the
+    benchmark machine: a third of a small batch's forward pass). A layer takes its internal
+    buffers (gates, c, scratch; never an array it hands out, such as h) from its workspace, and
+    they come back when the backward function that can read them is dropped, so nothing can see
+    a buffer after it is reused. Buffers are kept flat and grow to the largest shape asked for.
+    """
+
+    def __init__(self) -> None:
+        self.spare: dict[str, Array] = {}
+
+    def take(self, lent: dict[str, Array], name: str, shape: tuple[int, ...], dtype,
+             zero: bool) -> Array:
+        """A C-contiguous array of `shape` (zeroed if `zero`), recorded in `lent` by name."""
+        size = math.prod(shape)
+        flat = self.spare.pop(name, None)
+        if flat is None or flat.dtype != dtype or flat.size < size:
+            flat = xp.empty(size, dtype=dtype)
+        lent[name] = flat
+        array = flat[:size].reshape(shape)
+        if zero:
+            array.fill(0)
+        return array
+
+    def lend_until_dropped(self, owner: Callable, lent: dict[str, Array]) -> Callable:
+        """Give the `lent` buffers back once `owner` (a backward function) is garbage; `owner`."""
+        weakref.finalize(owner, self.spare.update, lent)
+        return owner
+
+
 class Tape(dict):
-    """Buffers a cell keeps over all steps of one sequence batch, by name (each [T, B, ·])."""
+    """Buffers a cell keeps over all steps of one sequence batch, by name (each [T, B, ·]).
+
+    `take` adds an internal buffer from the layer's Workspace; the loop hands the tape's buffers
+    back (`Workspace.lend_until_dropped`) with the backward function that owns the tape.
+    """
+
+    def __init__(self, workspace: Workspace, **arrays: Array) -> None:
+        super().__init__(**arrays)
+        self.workspace = workspace
+        self.lent: dict[str, Array] = {}
+
+    def take(self, name: str, shape: tuple[int, ...], dtype, *, zero: bool = True) -> Array:
+        """A new buffer `name` from the workspace, zeroed unless `zero` is False."""
+        self[name] = self.workspace.take(self.lent, name, shape, dtype, zero)
+        return self[name]
 
 
 class Cell(Module):
@@ -73,12 +124,16 @@ class Cell(Module):
         k = self.gate_names.index(name)
         return array[..., k * self.hidden_size:(k + 1) * self.hidden_size]
 
-    def new_tape(self, gates: Array) -> Tape:
-        """Zeroed per-step buffers for a batch whose input projections are `gates` (T, B, G·H)."""
-        steps, batch, _ = gates.shape
-        tape = Tape(gates=gates, h=xp.zeros((steps, batch, self.hidden_size), dtype=gates.dtype))
-        tape["scratch"] = xp.empty((6, batch, self.hidden_size), dtype=gates.dtype)
-        return tape
+    #: Rows of a_t (G·H,) the cell wants multiplied by a constant before `forward_step`, or None.
+    #: The loop folds the factors into its copies of W, R and b (FusedLSTMCell: ½ on i, f, o);
+    #: `backward_step` still returns ∂L/∂a of the unscaled a_t.
+    preactivation_scale: Array | None = None
+
+    def add_buffers(self, tape: Tape) -> None:
+        """Add the cell's per-step buffers to a tape that holds `gates` (T, B, G·H), the input
+        projections, and `h` (T, B, H), zeros; the base cell needs only scratch rows."""
+        batch = tape["gates"].shape[1]
+        tape.take("scratch", (6, batch, self.hidden_size), tape["gates"].dtype, zero=False)
 
     @staticmethod
     def previous(tape: Tape, name: str, prev: int | None, n: int) -> Array | None:
@@ -155,18 +210,18 @@ class LSTMCell(Cell):
         if "f" in self.gate_names:
             self.gate(self.params["bias"], "f")[:] = forget_bias
 
-    def new_tape(self, gates: Array) -> Tape:
-        tape = super().new_tape(gates)
-        tape["c"] = xp.zeros_like(tape["h"])
-        tape["cell_out"] = xp.zeros_like(tape["h"]) if self.keeps_cell_output else tape["c"]
-        return tape
+    def add_buffers(self, tape: Tape) -> None:
+        super().add_buffers(tape)
+        shape, dtype = tape["h"].shape, tape["h"].dtype
+        tape.take("c", shape, dtype)
+        tape["cell_out"] = tape.take("cell_out", shape, dtype) if self.keeps_cell_output \
+            else tape["c"]
 
     def start_backward(self, tape: Tape) -> None:
-        batch = tape["h"].shape[1]
-        tape["dc"] = xp.zeros((batch, self.hidden_size), dtype=tape["h"].dtype)
+        batch, dtype = tape["h"].shape[1], tape["h"].dtype
+        tape.take("dc", (batch, self.hidden_size), dtype)
         if self.variant == "FGR":
-            tape["d_gates_next"] = xp.zeros((batch, self.sigmoid_gates * self.hidden_size),
-                                            dtype=tape["h"].dtype)
+            tape.take("d_gates_next", (batch, self.sigmoid_gates * self.hidden_size), dtype)
             self.grads["w_gates"].fill(0)
 
     def forward_step(self, tape, t, prev, n, recurrent):
@@ -282,6 +337,91 @@ class LSTMCell(Cell):
                     self.gate(d_gates[now], name) * c[before]).sum(axis=(0, 1))
 
 
+class FusedLSTMCell(LSTMCell):
+    """The common LSTM (vanilla or NP, no peepholes, σ / tanh / tanh) in fewer NumPy calls.
+
+    The equations, parameters and gate layout [ i | f | o | g ] are LSTMCell's; only the
+    schedule differs (outputs are bit-for-bit LSTMCell's; gradients agree to rounding, their
+    products being taken in another order):
+
+      * `preactivation_scale` has the loop multiply the i, f, o rows of W, R and b by ½ (exact
+        in binary floating point), so the step receives a' = [½a_i | ½a_f | ½a_o | a_g] and one
+        tanh over the whole block gives tanh(½a) for the three gates and g_t = tanh(a_g); then
+        σ(a) = ½ tanh(½a) + ½ is two calls over the contiguous [ i | f | o ] block;
+      * the backward step forms σ' = σ (1 − σ) once over [ i | f | o ], and writes each gate's
+        gradient into the gate's own block as soon as the gate's value has been used.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
+                 **options) -> None:
+        super().__init__(input_size, hidden_size, rng=rng, **options)
+        if not self.covers(**options):
+            raise ValueError("FusedLSTMCell is only the vanilla LSTM without peepholes")
+        size = hidden_size
+        self.blocks = tuple(slice(k * size, (k + 1) * size) for k in range(4))   # i, f, o, g
+        self.sigmoid_block = slice(0, 3 * size)
+        self.preactivation_scale = xp.concatenate([xp.full(3 * size, 0.5, dtype=self.dtype),
+                                                   xp.ones(size, dtype=self.dtype)])
+
+    @staticmethod
+    def covers(variant: str = "vanilla", peepholes: bool = False,
+               gate_activation: str = "sigmoid", cell_activation: str = "tanh",
+               output_activation: str = "tanh", **_) -> bool:
+        """Whether LSTMCell options describe the cell this class computes."""
+        return (variant in ("vanilla", "NP") and (not peepholes or variant == "NP")
+                and (gate_activation, cell_activation, output_activation)
+                == ("sigmoid", "tanh", "tanh"))
+
+    def add_buffers(self, tape: Tape) -> None:
+        super().add_buffers(tape)
+        batch, dtype = tape["h"].shape[1], tape["h"].dtype
+        tape.take("d_sigmoid", (batch, 3 * self.hidden_size), dtype, zero=False)
+
+    def forward_step(self, tape, t, prev, n, recurrent):
+        i, f, o, g = self.blocks
+        a = tape["gates"][t, :n]                  # (n, 4H): W' x_t + b', i, f, o rows halved
+        if recurrent is not None:
+            a += recurrent                        # a' = [½a_i | ½a_f | ½a_o | a_g]
+        xp.tanh(a, out=a)                         # [tanh(½a_i) | … | g_t = tanh(a_g)]
+        gates = a[:, self.sigmoid_block]
+        gates *= 0.5
+        gates += 0.5                              # [i_t | f_t | o_t] = ½ tanh(½a) + ½ = σ(a)
+        c = xp.multiply(a[:, i], a[:, g], out=tape["c"][t, :n])          # c_t = i_t ⊙ g_t ...
+        if prev is not None:                      # ... + f_t ⊙ c_{t−1}
+            c += xp.multiply(a[:, f], tape["c"][prev, :n], out=tape["scratch"][0, :n])
+        cell_out = xp.tanh(c, out=tape["cell_out"][t, :n])               # tanh(c_t)
+        xp.multiply(a[:, o], cell_out, out=tape["h"][t, :n])             # h_t = o_t ⊙ tanh(c_t)
+
+    def backward_step(self, tape, t, prev, n, dh):
+        i, f, o, g = self.blocks
+        a = tape["gates"][t, :n]                  # [i | f | o | g] at t; becomes ∂L/∂a_t
+        cell_out = tape["cell_out"][t, :n]
+        dc = tape["dc"][:n]                       # ∂L/∂c_t via c_{t+1} (zero at a sequence's end)
+        s1, s2, s3 = tape["scratch"][0, :n], tape["scratch"][1, :n], tape["scratch"][2, :n]
+        gates = a[:, self.sigmoid_block]
+        d_sigmoid = xp.subtract(1.0, gates, out=tape["d_sigmoid"][:n])
+        d_sigmoid *= gates                        # σ'(a) = σ (1 − σ) for i, f, o
+        xp.multiply(cell_out, cell_out, out=s1)
+        xp.subtract(1.0, s1, out=s1)              # tanh'(c_t) = 1 − tanh²(c_t)
+        s1 *= a[:, o]
+        s1 *= dh
+        dc += s1                                  # ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ tanh'(c_t)
+        xp.multiply(dh, cell_out, out=a[:, o])    # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
+        xp.multiply(dc, a[:, i], out=s2)          # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
+        xp.multiply(dc, a[:, g], out=a[:, i])     # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
+        xp.multiply(a[:, g], a[:, g], out=s3)
+        xp.subtract(1.0, s3, out=s3)
+        xp.multiply(s2, s3, out=a[:, g])          # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
+        if prev is None:                          # ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t−1}
+            s2.fill(0)
+        else:
+            xp.multiply(dc, tape["c"][prev, :n], out=s2)
+        dc *= a[:, f]                             # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
+        a[:, f] = s2
+        gates *= d_sigmoid                        # ∂L/∂a_{i,f,o} = ∂L/∂[i, f, o]_t ⊙ σ'(a)
+        return a, None
+
+
 class GRUCell(Cell):
     """Gated recurrent unit (Cho et al. 2014) in PyTorch's nn.GRU form (reset after the product):
 
@@ -291,6 +431,7 @@ class GRUCell(Cell):
         h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
 
     `bias` holds b_r, b_z, b_n (PyTorch's b_ih plus the r, z parts of b_hh); `bias_hidden` is b_hn.
+    The loop halves a_r and a_z (`preactivation_scale`), so σ(a) = ½ tanh(½a) + ½ is one tanh.
     """
 
     gate_names = ("r", "z", "n")
@@ -299,14 +440,15 @@ class GRUCell(Cell):
                  dtype=np.float32, **init) -> None:
         super().__init__(input_size, hidden_size, rng=rng, dtype=dtype, **init)
         self.add_param("bias_hidden", xp.zeros(hidden_size, dtype=dtype))
+        self.preactivation_scale = xp.concatenate([xp.full(2 * hidden_size, 0.5, dtype=dtype),
+                                                   xp.ones(hidden_size, dtype=dtype)])
 
-    def new_tape(self, gates: Array) -> Tape:
-        tape = super().new_tape(gates)
-        tape["hidden_n"] = xp.zeros_like(tape["h"])     # R_n h_{t−1} + b_hn
-        return tape
+    def add_buffers(self, tape: Tape) -> None:
+        super().add_buffers(tape)
+        tape.take("hidden_n", tape["h"].shape, tape["h"].dtype)     # R_n h_{t−1} + b_hn
 
     def start_backward(self, tape: Tape) -> None:
-        tape["d_recurrent"] = xp.zeros_like(tape["gates"])
+        tape.take("d_recurrent", tape["gates"].shape, tape["gates"].dtype)
 
     def forward_step(self, tape, t, prev, n, recurrent):
         a = tape["gates"][t, :n]
@@ -314,11 +456,13 @@ class GRUCell(Cell):
         hidden_n = tape["hidden_n"][t, :n]
         rz = slice(0, 2 * self.hidden_size)
         if recurrent is not None:
-            a[:, rz] += recurrent[:, rz]                 # a_{r,z} = W x_t + R h_{t−1} + b
+            a[:, rz] += recurrent[:, rz]                 # ½a_{r,z} = ½(W x_t + R h_{t−1} + b)
             xp.add(self.gate(recurrent, "n"), self.params["bias_hidden"], out=hidden_n)
         else:
             hidden_n[...] = self.params["bias_hidden"]
-        sigmoid_(a[:, rz])                                # r_t, z_t
+        gates = tanh_(a[:, rz])
+        gates *= 0.5
+        gates += 0.5                                      # r_t, z_t = ½ tanh(½a) + ½ = σ(a)
         n_t = self.gate(a, "n")
         n_t += xp.multiply(self.gate(a, "r"), hidden_n, out=tape["scratch"][0, :n])
         tanh_(n_t)                                   # n_t = tanh(W_n x + b_n + r ⊙ (R_n h + b_hn))
@@ -392,9 +536,12 @@ CELLS = {"lstm": LSTMCell, "gru": GRUCell, "rnn": RNNCell}
 
 def make_cell(kind: str, input_size: int, hidden_size: int, *, rng: np.random.Generator,
               **options) -> Cell:
-    """Build a cell by name (`lstm`, `gru`, `rnn`) with its options."""
+    """Build a cell by name (`lstm`, `gru`, `rnn`) with its options; the common LSTM is the
+    FusedLSTMCell, the same cell computed in fewer steps."""
     try:
         cls = CELLS[kind]
     except KeyError:
         raise ValueError(f"unknown cell {kind!r}; choose from {sorted(CELLS)}") from None
+    if cls is LSTMCell and FusedLSTMCell.covers(**options):
+        cls = FusedLSTMCell
     return cls(input_size, hidden_size, rng=rng, **options)

@@ -24,7 +24,7 @@ def scatter_add_rows(target: Array, ids: Array, rows: Array) -> None:
 
 
 class Embedding(Module):
-    """e_t = E[id_t]: a [vocab_size, dim] lookup table; row `padding_id` stays zero, gets no gradient.
+    """e_t = E[id_t]: a [vocab_size, dim] lookup table; row `padding_id` stays zero, no gradient.
 
     `frozen` embeddings compute no gradient at all (a pretrained matrix kept fixed).
     """
@@ -45,7 +45,7 @@ class Embedding(Module):
         self.dim = dim
 
     def forward(self, ids: Array) -> tuple[Array, Callable[[Array], None]]:
-        """ids [T, B] -> vectors [T, B, dim]; backward adds ∂L/∂E (returns nothing: ids are data)."""
+        """ids [T, B] -> vectors [T, B, dim]; backward sets ∂L/∂E (ids are data: no return)."""
         weight = self.params["weight"]
 
         def backward(d_out: Array) -> None:

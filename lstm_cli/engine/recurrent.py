@@ -7,10 +7,13 @@ never read or written, so they change no state, output, loss or gradient. `Recur
 an unsorted batch itself and restores the order of its outputs.
 
 The schedule that makes NumPy fast:
-  forward   one GEMM for the input projections of all steps, then per step one GEMM R h_{t−1}
-            and the cell's elementwise equations, in place in preallocated buffers;
+  forward   one GEMM for the input projections of all steps (of both directions of a layer),
+            then per step one GEMM R h_{t−1} and the cell's elementwise equations, in place in
+            preallocated buffers; each direction writes h_t into its half of the layer output;
   backward  per step the cell's equations and one GEMM ∂L/∂a_t R; the gate gradients of all
             steps are kept, so ∂L/∂W, ∂L/∂R, ∂L/∂b and ∂L/∂x are each one GEMM over all steps.
+Internal buffers come from each unit's `Workspace` and are reused by the next batch once the
+backward function that reads them has been dropped (see cells.Workspace).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.cells import Cell, make_cell, shifted
+from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, shifted
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -40,22 +43,28 @@ class Recurrent(Module):
         self.cell = cell
         self.params, self.grads = cell.params, cell.grads   # a layer is named by its cell's params
         self.reverse = reverse
+        self.workspace = Workspace()
 
     def forward(self, x: Array, batch_sizes: Array) -> tuple[Array, Backward]:
         """h for every step (T, B, H), zero past each sequence's end, and the backward function."""
+        return layer_forward([self], x, batch_sizes)
+
+    def run(self, gates: Array, hidden: Array, w_hidden_t: Array,
+            batch_sizes: Array) -> Callable[[Array], None]:
+        """The time loop: from the input projections `gates` (T, B, G·H) and the forward weights'
+        `w_hidden_t`, write h_t into `hidden` (T, B, H; zeros). Returns the backward loop, which
+        takes ∂L/∂h (T, B, H), turns `gates` into ∂L/∂a in place and sets ∂L/∂R (and the cell's
+        own extra gradients). Either array may be a view into a layer's wider buffer."""
         cell = self.cell
-        steps, batch, inputs = x.shape
-        w_input, w_hidden = cell.params["w_input"], cell.params["w_hidden"]
-        x2d = x.reshape(steps * batch, inputs)
-        gates = (x2d @ w_input.T).reshape(steps, batch, cell.gate_size)  # (T, B, G·H): W x_t
-        gates += cell.params["bias"]                                     # ... + b
+        steps, batch, _ = gates.shape
+        dtype = gates.dtype
+        tape = Tape(self.workspace, gates=gates, h=hidden)
         active = [int(size) for size in batch_sizes]
         for t in range(steps):           # nothing past a sequence's end is read, in either pass
-            gates[t, active[t]:] = 0
-        tape = cell.new_tape(gates)
-        hidden = tape["h"]
-        recurrent = xp.empty((batch, cell.gate_size), dtype=x.dtype)
-        w_hidden_t = xp.ascontiguousarray(w_hidden.T)  # matmul(out=) is only fast on C-order
+            if active[t] < batch:
+                gates[t, active[t]:] = 0
+        cell.add_buffers(tape)
+        recurrent = tape.take("recurrent", (batch, cell.gate_size), dtype, zero=False)
         order = range(steps - 1, -1, -1) if self.reverse else range(steps)
         step_back = 1 if self.reverse else -1
         for t in order:
@@ -69,11 +78,11 @@ class Recurrent(Module):
             else:
                 cell.forward_step(tape, t, None, n, None)
 
-        def backward(d_hidden: Array) -> Array:
-            """∂L/∂h (T, B, H) -> ∂L/∂x (T, B, I); writes the cell's parameter gradients."""
+        def backward(d_hidden: Array) -> None:
             cell.start_backward(tape)
-            d_h_next = xp.zeros((batch, cell.hidden_size), dtype=x.dtype)  # ∂L/∂h_t via step t+1
-            d_h = xp.empty_like(d_h_next)
+            w_hidden = cell.params["w_hidden"]
+            d_h_next = tape.take("d_h_next", (batch, cell.hidden_size), dtype)  # via step t+1
+            d_h = tape.take("d_h", (batch, cell.hidden_size), dtype, zero=False)
             for t in reversed(order):
                 n = active[t]
                 if n == 0:
@@ -87,23 +96,98 @@ class Recurrent(Module):
                     xp.matmul(d_recurrent, w_hidden, out=d_h_next[:n])
                     if direct is not None:
                         d_h_next[:n] += direct
-            d_gates = gates.reshape(steps * batch, cell.gate_size)  # ∂L/∂a for all steps
-            cell.grads["w_input"][...] = d_gates.T @ x2d         # ∂L/∂W = Σ_t ∂L/∂a_t x_t^T
-            xp.sum(d_gates, axis=0, out=cell.grads["bias"])      # ∂L/∂b = Σ_t ∂L/∂a_t
-            now, before = shifted(self.reverse)                  # ∂L/∂R = Σ_t ∂L/∂(Rh)_t h_{t−1}^T
+            now, before = shifted(self.reverse)              # ∂L/∂R = Σ_t ∂L/∂(Rh)_t h_{t−1}^T
             d_rec = cell.recurrent_gate_grads(tape)[now].reshape(-1, cell.gate_size)
-            cell.grads["w_hidden"][...] = d_rec.T @ hidden[before].reshape(-1, cell.hidden_size)
+            xp.matmul(d_rec.T, hidden[before].reshape(-1, cell.hidden_size),
+                      out=cell.grads["w_hidden"])
             cell.finish_backward(tape, self.reverse)
-            return (d_gates @ w_input).reshape(steps, batch, inputs)  # ∂L/∂x_t = W^T ∂L/∂a_t
 
-        return hidden, backward
+        return self.workspace.lend_until_dropped(backward, tape.lent)
+
+
+def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Array],
+                    dtype) -> tuple[Array, Array, list[Array]]:
+    """The forward products' operands for cells reading the same input: W = [W_1 ; W_2 ; …]
+    (k·G·H, I), b likewise, and each Rᵀ (H, G·H) as a C-ordered copy (the per-step product is
+    faster with it), each cell's `preactivation_scale` folded into its rows."""
+    first = cells[0]
+    scales = [cell.preactivation_scale for cell in cells]
+    if len(cells) == 1 and scales[0] is None:            # the parameters themselves will do
+        w_input, bias = first.params["w_input"], first.params["bias"]
+    else:
+        size = len(cells) * first.gate_size
+        w_input = workspace.take(lent, "w_input", (size, first.input_size), dtype, zero=False)
+        bias = workspace.take(lent, "bias", (size,), dtype, zero=False)
+        for k, (cell, scale) in enumerate(zip(cells, scales, strict=True)):
+            rows = slice(k * cell.gate_size, (k + 1) * cell.gate_size)
+            _scaled(cell.params["w_input"], None if scale is None else scale[:, None],
+                    w_input[rows])
+            _scaled(cell.params["bias"], scale, bias[rows])
+    w_hidden_t = [_scaled(cell.params["w_hidden"].T, scale, workspace.take(
+        lent, f"w_hidden_t{k}", (cell.hidden_size, cell.gate_size), dtype, zero=False))
+        for k, (cell, scale) in enumerate(zip(cells, scales, strict=True))]
+    return w_input, bias, w_hidden_t
+
+
+def _scaled(array: Array, scale: Array | None, out: Array) -> Array:
+    """out ← array ⊙ scale (broadcast), or a copy of array when scale is None."""
+    if scale is None:
+        xp.copyto(out, array)
+    else:
+        xp.multiply(array, scale, out=out)
+    return out
+
+
+def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array) -> tuple[Array, Backward]:
+    """Outputs [h_1 ; h_2 ; …] (T, B, k·H) of k units reading the same input, and the backward.
+
+    The units' input projections are one GEMM, x [W_1 ; W_2 ; …]ᵀ (T·B, k·G·H), and so is ∂L/∂x
+    in the backward pass; each unit's time loop reads its block of those projections and writes
+    h_t straight into its block of the output, so directions are never concatenated.
+    """
+    steps, batch, inputs = x.shape
+    cells = [unit.cell for unit in units]
+    gate_size, hidden_size = cells[0].gate_size, cells[0].hidden_size
+    dtype = xp.result_type(x, cells[0].params["w_input"])
+    lent: dict[str, Array] = {}
+    workspace = units[0].workspace
+    w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype)
+    x2d = x.reshape(steps * batch, inputs)
+    gates = workspace.take(lent, "layer_gates", (steps, batch, len(units) * gate_size), dtype,
+                           zero=False)
+    xp.matmul(x2d, w_input.T, out=gates.reshape(steps * batch, -1))   # (T, B, k·G·H): W x_t
+    gates += bias                                                        # ... + b
+    hidden = xp.zeros((steps, batch, len(units) * hidden_size), dtype=dtype)
+    gate_blocks = [slice(k * gate_size, (k + 1) * gate_size) for k in range(len(units))]
+    hidden_blocks = [slice(k * hidden_size, (k + 1) * hidden_size) for k in range(len(units))]
+    loops = [unit.run(gates[..., gate_blocks[k]], hidden[..., hidden_blocks[k]], w_hidden_t[k],
+                      batch_sizes) for k, unit in enumerate(units)]
+
+    def backward(d_hidden: Array) -> Array:
+        """∂L/∂h (T, B, k·H) -> ∂L/∂x (T, B, I); writes the cells' parameter gradients."""
+        for loop_backward, block in zip(loops, hidden_blocks, strict=True):
+            loop_backward(d_hidden[..., block])
+        d_gates = gates.reshape(steps * batch, -1)                   # ∂L/∂a for all steps
+        for cell, block in zip(cells, gate_blocks, strict=True):
+            d_cell = d_gates[:, block]
+            xp.matmul(d_cell.T, x2d, out=cell.grads["w_input"])     # ∂L/∂W = Σ_t ∂L/∂a_t x_tᵀ
+            xp.sum(d_cell, axis=0, out=cell.grads["bias"])          # ∂L/∂b = Σ_t ∂L/∂a_t
+        if len(cells) == 1:
+            w_stacked = cells[0].params["w_input"]
+        else:
+            w_stacked = workspace.take(lent, "w_stacked", (d_gates.shape[1], inputs), dtype,
+                                       zero=False)
+            xp.concatenate([cell.params["w_input"] for cell in cells], out=w_stacked)
+        return (d_gates @ w_stacked).reshape(steps, batch, inputs)  # ∂L/∂x_t = Wᵀ ∂L/∂a_t
+
+    return hidden, workspace.lend_until_dropped(backward, lent)
 
 
 class RecurrentStack(Module):
     """`num_layers` recurrent layers, each one or two directions; inverted dropout between layers.
 
-    A bidirectional layer runs a forward and a reverse copy of the cell over the same input and
-    concatenates their outputs, [h_fwd ; h_bwd] (T, B, 2H), as PyTorch does. Parameters are named
+    A bidirectional layer runs a forward and a reverse copy of the cell over the same input; its
+    output is [h_fwd ; h_bwd] (T, B, 2H), as PyTorch's (`layer_forward`). Parameters are named
     `l{layer}.fwd.*` and `l{layer}.bwd.*`.
     """
 
@@ -143,7 +227,7 @@ class RecurrentStack(Module):
             if index > 0 and train and self.dropout > 0:
                 x, drop_backward = dropout(x, self.dropout, rng)
                 backwards.append(drop_backward)
-            x, layer_backward = self._layer_forward(units, x, batch_sizes)
+            x, layer_backward = layer_forward(units, x, batch_sizes)
             backwards.append(layer_backward)
         if not is_sorted:
             x = x[:, np.argsort(order)]
@@ -155,20 +239,6 @@ class RecurrentStack(Module):
             return d if is_sorted else d[:, np.argsort(order)]
 
         return x, backward
-
-    def _layer_forward(self, units: list[Recurrent], x: Array,
-                       batch_sizes: Array) -> tuple[Array, Backward]:
-        if len(units) == 1:
-            return units[0].forward(x, batch_sizes)
-        (h_fwd, back_fwd), (h_bwd, back_bwd) = (unit.forward(x, batch_sizes) for unit in units)
-        hidden = self.hidden_size
-
-        def backward(d_out: Array) -> Array:
-            d_x = back_fwd(xp.ascontiguousarray(d_out[..., :hidden]))
-            d_x += back_bwd(xp.ascontiguousarray(d_out[..., hidden:]))
-            return d_x
-
-        return xp.concatenate([h_fwd, h_bwd], axis=2), backward
 
 
 def dropout(x: Array, rate: float, rng: np.random.Generator | None) -> tuple[Array, Backward]:
