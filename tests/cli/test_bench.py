@@ -1,0 +1,21 @@
+"""`lstm bench`: the benchmark command's contract (timings themselves are not asserted)."""
+
+import json
+
+
+def test_bench_json_reports_throughput_floor_and_memory(cli):
+    result = cli("bench", "--batch-size", "4", "--seq-len", "5", "--input-size", "6",
+                 "--hidden-size", "8", "--repeats", "1", "--threads", "1", "--json")
+    assert result.code == 0, result.output
+    data = json.loads(result.out)
+    for key in ("train_tokens_per_s", "infer_tokens_per_s", "peak_bytes", "train_vs_floor",
+                "infer_vs_floor"):
+        assert data[key] > 0, key
+
+
+def test_bench_text_output_and_bad_option(cli):
+    result = cli("bench", "--batch-size", "2", "--seq-len", "3", "--input-size", "4",
+                 "--hidden-size", "4", "--repeats", "1", "--cell", "gru", "--bidirectional")
+    assert result.code == 0, result.output
+    assert "tokens/s" in result.out
+    assert cli("bench", "--hidden-size", "0").code == 2
