@@ -34,7 +34,7 @@ import yaml
 from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.plots import Curve
 from lstm_cli.sweep.plan import display_path, format_value, read_stopped, short_keys
-from lstm_cli.train.loop import _flat, higher_is_better, metric_value
+from lstm_cli.train.loop import flat_keys, higher_is_better, metric_value, read_metrics
 
 IGNORED_KEYS = {"output.dir"}
 REPORT_METRICS = ("token_accuracy", "sequence_accuracy", "entity.f1", "label_error_rate")
@@ -84,14 +84,13 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
 def load_run(path: Path) -> RunRecord:
     try:
         config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8")) or {}
-        metrics = [json.loads(line) for line in
-                   (path / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        metrics = read_metrics(path / "metrics.jsonl")
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) \
             if report_path.exists() else None
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise LstmError(f"unreadable run directory ({error})", path=path) from None
-    return RunRecord(path, _flat(config), metrics, report, read_stopped(path))
+    return RunRecord(path, flat_keys(config), metrics, report, read_stopped(path))
 
 
 def varying_keys(records: list[RunRecord]) -> list[str]:

@@ -310,7 +310,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
     log(f"training on {len(splits.train)} sequences ({splits.sources['train']}), dev "
         f"{len(dev) if dev else 0}, test {len(splits.test) if splits.test else 0}; "
         f"{sum(p.size for p in params.values()):,} parameters; model selection by {metric}")
-    history = _read_metrics(run_dir / "metrics.jsonl")
+    history = read_metrics(run_dir / "metrics.jsonl")
 
     def save(directory: Path, metrics: dict[str, Any] | None, *, averaged: bool = False) -> None:
         """Write a checkpoint; `averaged` stores the EMA weights as the model's (for `best`)."""
@@ -442,20 +442,21 @@ def _non_finite(config: Config, log: RunLog, epoch: int, state: LoopState, loss:
 
 def _check_resumable(config: Config, saved: dict[str, Any], last_dir: Path) -> None:
     """Resuming may lengthen training (`train.epochs`), nothing else."""
-    now = config.to_dict()
-    differences = [key for key in _flat(now) if key != "train.epochs"
-                   and _flat(now)[key] != _flat(saved).get(key)]
+    now, before = flat_keys(config.to_dict()), flat_keys(saved)
+    differences = [key for key, value in now.items()
+                   if key != "train.epochs" and value != before.get(key)]
     if differences:
         raise LstmError(f"the config differs from the one of the run being resumed "
                         f"({', '.join(differences[:5])})", path=last_dir,
                         hint="resume with the run's own config.yaml")
 
 
-def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat_keys(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config dict as {dotted key: value} (`model.embedding.dim`)."""
     out = {}
     for key, value in data.items():
         if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
-            out.update(_flat(value, f"{prefix}{key}."))
+            out.update(flat_keys(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
     return out
@@ -467,7 +468,7 @@ def _append_metrics(path: Path, record: dict[str, Any]) -> None:
         handle.flush()
 
 
-def _read_metrics(path: Path) -> list[dict[str, Any]]:
+def read_metrics(path: Path) -> list[dict[str, Any]]:
     """The records of metrics.jsonl; a torn last line (a full disk mid-append) is dropped."""
     if not path.exists():
         return []
@@ -489,7 +490,7 @@ def _read_metrics(path: Path) -> list[dict[str, Any]]:
 
 def _truncate_metrics(path: Path, epochs: int) -> None:
     """Drop records of epochs the resumed checkpoint did not finish (a crash between writes)."""
-    kept = [record for record in _read_metrics(path) if record["epoch"] <= epochs]
+    kept = [record for record in read_metrics(path) if record["epoch"] <= epochs]
     fsutil.atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
 
 
