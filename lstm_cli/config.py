@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lstm_cli.data.affixes import affix_names
 from lstm_cli.errors import ConfigError
 
 
@@ -82,10 +83,32 @@ class EmbeddingConfig(Section):
 
 
 class CharsConfig(Section):
-    """A character BiLSTM per distinct word (off while `dim` is 0)."""
+    """A character BiLSTM per distinct word (off while `dim` is 0). A word longer than
+    `max_length` is read as its first and last max_length/2 characters (URLs, long numbers:
+    their ends say what they are, and the encoder's time loop stays short)."""
 
     dim: int = Field(0, ge=0)
     hidden_size: int = Field(64, ge=1)
+    max_length: int | None = Field(None, ge=2)
+
+
+class AffixesConfig(Section):
+    """Word-form features from each token (`data/affixes.py`): an embedding of `dim` per
+    prefix length, suffix length and the shape; values seen fewer than `min_count` times in
+    training become <unk>. Off while `dim` is 0."""
+
+    dim: int = Field(0, ge=0)
+    prefix: list[Annotated[int, Field(ge=1, le=9)]] = Field(default_factory=lambda: [1, 2, 3])
+    suffix: list[Annotated[int, Field(ge=1, le=9)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4])
+    shape: bool = True
+    min_count: int = Field(1, ge=1)
+
+    def names(self) -> list[str]:
+        """The affix feature names these settings ask for (none while `dim` is 0)."""
+        if not self.dim:
+            return []
+        return affix_names(sorted(set(self.prefix)), sorted(set(self.suffix)), self.shape)
 
 
 class InitConfig(Section):
@@ -146,6 +169,7 @@ class ModelConfig(Section):
     rnn_nonlinearity: Literal["tanh", "relu"] = "tanh"
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     chars: CharsConfig = Field(default_factory=CharsConfig)
+    affixes: AffixesConfig = Field(default_factory=AffixesConfig)
     word_dropout: float = Field(0.0, ge=0, lt=1)
     word_dropout_alpha: float = Field(0.0, ge=0)
     features: dict[str, int] = Field(default_factory=dict)

@@ -90,6 +90,11 @@ def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
             raise ConfigError(f"data.feature_columns names feature '{name}' but model.features "
                               f"gives it no embedding size", hint=f"add model.features.{name}: 16")
         features[name] = (len(vocab), model.features[name])
+    for name, vocab in vocabs.affixes.items():
+        if name in features:
+            raise ConfigError(f"data.feature_columns names feature '{name}', which model.affixes "
+                              f"also derives from the tokens", hint="rename the column")
+        features[name] = (len(vocab), model.affixes.dim)
     tagger = SequenceTagger(
         num_labels=len(labels), rng=rng, dtype=resolve_dtype(model.dtype),
         vocab_size=len(vocabs.tokens), embedding_dim=embedding_dim, pretrained=pretrained,

@@ -25,13 +25,16 @@ def tiny_problem(config, rng: np.random.Generator, labels: int = 4, frame_dim: i
     vocabs = Vocabs(tokens=Vocab([f"w{i}" for i in range(8)]),
                     labels=LabelVocab([f"L{i}" for i in range(labels)]),
                     features={name: Vocab([f"{name}{i}" for i in range(5)])
-                              for name in config.model.features})
+                              for name in config.model.features},
+                    affixes={name: Vocab([f"{name}{i}" for i in range(5)])
+                             for name in config.model.affixes.names()})
+    feature_names = [*vocabs.features, *vocabs.affixes]
     examples = []
     for length in (5, 3, 4):
         target = rng.integers(0, labels, size=2) if config.model.output == "ctc" else None
         examples.append(EncodedExample(
             token_ids=rng.integers(1, len(vocabs.tokens), size=length),
-            feature_ids={name: rng.integers(1, 7, size=length) for name in vocabs.features},
+            feature_ids={name: rng.integers(1, 7, size=length) for name in feature_names},
             frames=rng.standard_normal((length, frame_dim)) if frame_dim else None,
             label_ids=None if target is not None else rng.integers(0, labels, size=length),
             target_ids=target))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lstm_cli.data.affixes import affix_values
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import DataError
@@ -16,7 +17,8 @@ from lstm_cli.errors import DataError
 class EncodedExample:
     """One sequence as arrays of length T (its length).
 
-    token_ids [T] int64; feature_ids name -> [T] int64; frames [T, D] float64 or None;
+    token_ids [T] int64; feature_ids name -> [T] int64 (feature columns, then the affix
+    features derived from the tokens); frames [T, D] float64 or None;
     label_ids [T] int64 (-1 = ignored position) or None; target_ids [S] int64 (CTC) or None;
     with a character vocabulary, `tokens` (the raw strings) and their `char_ids`;
     label_id: the sequence's class id (`last_softmax`) or None; value [K] float64 (a real target
@@ -60,8 +62,10 @@ def encode_example(example: Example, vocabs: Vocabs) -> EncodedExample:
     """Encode one example (see `encode_examples` for the checks)."""
     return EncodedExample(
         token_ids=vocabs.tokens.encode(example.tokens),
-        feature_ids={name: vocab.encode(example.features[name])
-                     for name, vocab in vocabs.features.items()},
+        feature_ids={**{name: vocab.encode(example.features[name])
+                        for name, vocab in vocabs.features.items()},
+                     **{name: vocab.encode(affix_values(name, example.tokens))
+                        for name, vocab in vocabs.affixes.items()}},
         frames=None if example.frames is None else np.asarray(example.frames, dtype=np.float64),
         label_ids=None if example.labels is None
         else vocabs.labels.encode(example.labels, source=example.source),

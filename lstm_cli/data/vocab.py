@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lstm_cli.data.affixes import affix_values, is_affix_name
 from lstm_cli.data.normalize import normalizer
 from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError
@@ -142,25 +143,36 @@ class Vocabs:
     """Everything a model needs to turn Examples into ids: token, feature and label vocabularies.
 
     `labels` covers per-position labels, CTC target symbols (a CTC output layer adds its
-    blank itself) and whole-sequence labels (`Example.label`).
+    blank itself) and whole-sequence labels (`Example.label`). `affixes` holds the values of
+    the word-form features derived from tokens (`affixes.py`), name -> vocabulary. A word longer
+    than `max_word_chars` reaches the character encoder as its first and last characters only.
     """
 
     tokens: Vocab
     labels: LabelVocab
     features: dict[str, Vocab] = field(default_factory=dict)
     chars: Vocab | None = None
+    affixes: dict[str, Vocab] = field(default_factory=dict)
+    max_word_chars: int | None = None
 
     @classmethod
     def build(cls, examples: Sequence[Example], *, min_count: int = 1, lowercase: bool = False,
-              digits: bool = False, chars: bool = False) -> Vocabs:
+              digits: bool = False, chars: bool = False, affixes: Sequence[str] = (),
+              affix_min_count: int = 1, max_word_chars: int | None = None) -> Vocabs:
         """Vocabularies of the training `examples`; `min_count` and normalisation apply to
         tokens only (feature values are kept whole, every value counted). With `chars`, also
-        the characters of the raw tokens (case kept), plus the word start/end markers."""
+        the characters of the raw tokens (case kept), plus the word start/end markers. Each
+        affix feature named in `affixes` keeps the values seen `affix_min_count` times."""
+        if max_word_chars is not None and max_word_chars < 2:
+            raise ValueError("max_word_chars must be at least 2")
         names = examples[0].features.keys() if examples else ()
         char_vocab = None
         if chars:
             char_vocab = Vocab.build(list(token) for e in examples for token in e.tokens)
             char_vocab.extend([WORD_START, WORD_END])
+        unknown = [name for name in affixes if not is_affix_name(name)]
+        if unknown:
+            raise ValueError(f"not affix features: {', '.join(unknown)}")
         return cls(
             tokens=Vocab.build((e.tokens for e in examples), min_count=min_count,
                                lowercase=lowercase, digits=digits),
@@ -168,11 +180,18 @@ class Vocabs:
                                      *(e.target for e in examples if e.target is not None),
                                      *([e.label] for e in examples if e.label is not None)]),
             features={name: Vocab.build(e.features[name] for e in examples) for name in names},
-            chars=char_vocab)
+            chars=char_vocab,
+            affixes={name: Vocab.build((affix_values(name, e.tokens) for e in examples),
+                                       min_count=affix_min_count) for name in affixes},
+            max_word_chars=max_word_chars)
 
     def encode_chars(self, token: str) -> np.ndarray:
-        """Character ids of `<w> token </w>` (unknown characters get `unk_id`)."""
+        """Character ids of `<w> token </w>` (unknown characters get `unk_id`); a token longer
+        than `max_word_chars` keeps its first ⌈m/2⌉ and last ⌊m/2⌋ characters."""
         ids = self.chars.ids
+        limit = self.max_word_chars
+        if limit is not None and len(token) > limit:
+            token = token[:(limit + 1) // 2] + token[len(token) - limit // 2:]
         return np.array([ids[WORD_START], *(ids.get(c, Vocab.unk_id) for c in token),
                          ids[WORD_END]], dtype=np.int64)
 
@@ -180,7 +199,9 @@ class Vocabs:
         """Plain JSON-able data for `from_dict`."""
         return {"tokens": self.tokens.to_dict(), "labels": self.labels.to_dict(),
                 "features": {name: vocab.to_dict() for name, vocab in self.features.items()},
-                "chars": None if self.chars is None else self.chars.to_dict()}
+                "chars": None if self.chars is None else self.chars.to_dict(),
+                "affixes": {name: vocab.to_dict() for name, vocab in self.affixes.items()},
+                "max_word_chars": self.max_word_chars}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabs:
@@ -189,4 +210,7 @@ class Vocabs:
         return cls(tokens=Vocab.from_dict(data["tokens"]),
                    labels=LabelVocab.from_dict(data["labels"]),
                    features={name: Vocab.from_dict(d) for name, d in data["features"].items()},
-                   chars=None if chars is None else Vocab.from_dict(chars))
+                   chars=None if chars is None else Vocab.from_dict(chars),
+                   affixes={name: Vocab.from_dict(d)
+                            for name, d in data.get("affixes", {}).items()},
+                   max_word_chars=data.get("max_word_chars"))

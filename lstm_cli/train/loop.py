@@ -191,15 +191,19 @@ def higher_is_better(metric: str) -> bool:
 def _prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator):
     splits = load_splits(config, warn=log)
     data = config.data
+    affixes = config.model.affixes
+    frame_dim = 0 if splits.train[0].frames is None else int(splits.train[0].frames.shape[1])
     vocabs = Vocabs.build(splits.train, min_count=data.min_count, lowercase=data.lowercase,
-                          digits=data.normalize_digits, chars=config.model.chars.dim > 0)
+                          digits=data.normalize_digits, chars=config.model.chars.dim > 0,
+                          affixes=() if frame_dim else affixes.names(),
+                          affix_min_count=affixes.min_count,
+                          max_word_chars=config.model.chars.max_length)
     pretrained = None
     if config.model.embedding.pretrained:
         vectors = read_vectors(config.model.embedding.pretrained)
         vocabs.tokens.extend(vectors.words)
         pretrained, coverage = build_embedding_matrix(vocabs.tokens, vectors, rng)
         log(f"pretrained vectors {config.model.embedding.pretrained}: {coverage.describe()}")
-    frame_dim = 0 if splits.train[0].frames is None else int(splits.train[0].frames.shape[1])
     return splits, vocabs, pretrained, frame_dim
 
 

@@ -13,7 +13,8 @@ import pytest
     ["model.cell=rnn"],
     ["model.output=crf"],
     ["model.cell=lstm", "model.peepholes=true", "model.num_layers=2"],
-], ids=["lstm", "gru", "rnn", "crf", "peephole-2-layers"])
+    ["model.affixes.dim=3", "model.affixes.prefix=[1]", "model.affixes.suffix=[2]"],
+], ids=["lstm", "gru", "rnn", "crf", "peephole-2-layers", "affixes"])
 def test_gradcheck_passes(tiny, cli, overrides):
     sets = [arg for override in overrides for arg in ("--set", override)]
     result = cli("gradcheck", tiny["config"], *sets, "--json")

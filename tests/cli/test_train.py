@@ -164,3 +164,25 @@ def test_training_works_for_each_cell_and_output(tiny, cli):
         result = cli("train", tiny["config"], "--out", tiny["dir"] / f"run{i}", "-q",
                      "--set", "train.epochs=1", *sets)
         assert result.code == 0, (overrides, result.err)
+
+
+def test_affix_features_train_and_travel_with_the_checkpoint(tiny, cli):
+    run = tiny["dir"] / "affixes"
+    result = cli("train", tiny["config"], "--out", run, "-q", "--set", "train.epochs=1",
+                 "--set", "model.affixes.dim=4", "--set", "model.affixes.prefix=[2]",
+                 "--set", "model.chars.dim=4", "--set", "model.chars.hidden_size=3")
+    assert result.code == 0, result.err
+    meta = json.loads((run / "checkpoints" / "best" / "meta.json").read_text())
+    assert set(meta["vocabs"]["affixes"]) == {"prefix2", "suffix1", "suffix2", "suffix3",
+                                               "suffix4", "shape"}
+    evaluated = cli("eval", run, "--data", tiny["test"], "--json")
+    assert evaluated.code == 0, evaluated.err
+    assert json.loads(evaluated.out)["token_accuracy"] == json.loads(
+        (run / "report.json").read_text())["token_accuracy"]
+
+
+def test_affix_name_colliding_with_a_feature_column_exits_2(tiny, cli):
+    result = cli("train", tiny["config"], "--out", tiny["dir"] / "clash", "-q",
+                 "--set", "data.feature_columns.shape=0", "--set", "model.features.shape=4",
+                 "--set", "model.affixes.dim=4")
+    assert result.code == 2 and "model.affixes" in result.err
