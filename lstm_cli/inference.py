@@ -18,7 +18,7 @@ from lstm_cli.data.prepare import check_sequence_targets, window_spec
 from lstm_cli.data.types import Example
 from lstm_cli.data.windows import make_windows, stitch
 from lstm_cli.engine.outputs import SEQUENCE_OUTPUTS
-from lstm_cli.eval.metrics import evaluate_labels, evaluate_strings
+from lstm_cli.eval.metrics import evaluate_labels, evaluate_strings, seen_unseen_accuracy
 from lstm_cli.eval.sequence_metrics import evaluate_classes, evaluate_values
 from lstm_cli.model import TrainedModel
 
@@ -119,8 +119,12 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
         report = evaluate_strings([example.target or [] for example in examples],
                                   [p.labels for p in predictions])
     else:
-        report = evaluate_labels([example.labels or [] for example in examples],
-                                 [p.labels for p in predictions], model.labels)
+        gold = [example.labels or [] for example in examples]
+        pred = [p.labels for p in predictions]
+        report = evaluate_labels(gold, pred, model.labels)
+        if model.frame_dim == 0 and model.config.model.embedding.dim > 0:
+            report.update(seen_unseen_accuracy([example.tokens for example in examples], gold,
+                                               pred, model.vocabs.tokens.seen_in_training()))
     report["loss"] = loss
     return report
 

@@ -37,6 +37,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 def register_commands() -> None:
     from lstm_cli.cli import (  # noqa: F401  (each module adds its commands to `app`)
+        baseline,
         bench,
         classic,
         config_cmd,

@@ -8,7 +8,7 @@ scored (e.g. context positions of a window); it encodes to -1, like padding.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,8 @@ class Vocab:
 
     Every token is normalised (`lowercase`, `digits`: see `normalize.py`) before it is counted,
     looked up or added. `counts` holds the training counts from `build` (not saved by `to_dict`).
+    The first `trained` words after <pad> and <unk> are the ones given at construction (for
+    `build`: the training words); `extend` appends others (e.g. pretrained vectors' words).
     """
 
     pad_id = 0
@@ -46,6 +48,7 @@ class Vocab:
         self.ids: dict[str, int] = {PAD: self.pad_id, UNK: self.unk_id}
         self.counts: dict[str, int] = {}
         self.extend(words)
+        self.trained = len(self.words) - 2
 
     @classmethod
     def build(cls, sequences: Iterable[Sequence[str]], *, min_count: int = 1,
@@ -82,14 +85,22 @@ class Vocab:
     def __contains__(self, token: str) -> bool:
         return self.normalize(token) in self.ids
 
+    def seen_in_training(self) -> Callable[[str], bool]:
+        """A test of whether a token (normalised) is one of the `trained` words."""
+        trained = {word: None for word in self.words[2:2 + self.trained]}
+        return lambda token: self.normalize(token) in trained
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data from which `from_dict` rebuilds the same ids."""
-        return {"words": self.words[2:], "lowercase": self.lowercase, "digits": self.digits}
+        return {"words": self.words[2:], "lowercase": self.lowercase, "digits": self.digits,
+                "trained": self.trained}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocab:
         """Inverse of `to_dict`."""
-        return cls(data["words"], lowercase=data["lowercase"], digits=data["digits"])
+        vocab = cls(data["words"], lowercase=data["lowercase"], digits=data["digits"])
+        vocab.trained = data.get("trained", vocab.trained)
+        return vocab
 
 
 class LabelVocab:

@@ -6,7 +6,8 @@ conlleval); gold comes before prediction in every signature. Nothing here reads 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -111,6 +112,22 @@ def evaluate_labels(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
         "num_sequences": len(gold),
         "num_tokens": int(confusion.sum()),
     }
+
+
+def seen_unseen_accuracy(tokens: Sequence[Sequence[str]], gold: Sequence[Sequence[str]],
+                         pred: Sequence[Sequence[str]], seen: Callable[[str], bool]) -> dict:
+    """Token accuracy on the tokens `seen` says were seen in training and on the others, and
+    how many were unseen."""
+    right = Counter()
+    total = Counter()
+    for words, gold_labels, pred_labels in zip(tokens, gold, pred, strict=True):
+        for word, gold_label, pred_label in zip(words, gold_labels, pred_labels, strict=True):
+            kind = "seen" if seen(word) else "unseen"
+            total[kind] += 1
+            right[kind] += gold_label == pred_label
+    return {"seen_token_accuracy": ratio(right["seen"], total["seen"]),
+            "unseen_token_accuracy": ratio(right["unseen"], total["unseen"]),
+            "num_unseen_tokens": total["unseen"]}
 
 
 def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:

@@ -77,8 +77,14 @@ def _summary_rows(report: dict) -> list[list[str]]:
                 ["Label error rate", _pct(report["label_error_rate"])],
                 ["Sequence accuracy", _pct(report["sequence_accuracy"])]]
     rows += [["Tokens", str(report["num_tokens"])],
-             ["Token accuracy", _pct(report["token_accuracy"])],
-             ["Sequence accuracy", _pct(report["sequence_accuracy"])],
+             ["Token accuracy", _pct(report["token_accuracy"])]]
+    if "unseen_token_accuracy" in report:
+        unseen = report["num_unseen_tokens"]
+        rows += [[f"… on words seen in training ({report['num_tokens'] - unseen})",
+                  _pct(report["seen_token_accuracy"])],
+                 [f"… on words unseen in training ({unseen})",
+                  _pct(report["unseen_token_accuracy"])]]
+    rows += [["Sequence accuracy", _pct(report["sequence_accuracy"])],
              ["Macro precision", _pct(report["macro"]["precision"])],
              ["Macro recall", _pct(report["macro"]["recall"])],
              ["Macro F1", _pct(report["macro"]["f1"])]]

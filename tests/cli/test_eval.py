@@ -59,3 +59,25 @@ def test_eval_with_labels_training_never_saw_exits_2_naming_them(trained_run, cl
     result = cli("eval", trained_run["run"], "--data", data)
     assert result.code == 2
     assert "B-BRAND" in result.err and "B-CITY" in result.err and str(data) in result.err
+
+
+def test_eval_reports_accuracy_on_seen_and_unseen_words(trained_run, cli):
+    result = cli("eval", trained_run["run"], "--data", trained_run["test"], "--json")
+    report = json.loads(result.out)
+    assert 0 <= report["num_unseen_tokens"] <= report["num_tokens"]
+    assert {"seen_token_accuracy", "unseen_token_accuracy"} <= report.keys()
+    assert "words unseen in training" in cli("eval", trained_run["run"]).out
+
+
+def test_baseline_scores_the_most_frequent_tag(tiny, cli):
+    result = cli("baseline", tiny["config"], "--json")
+    assert result.code == 0, result.err
+    reports = json.loads(result.out)
+    assert set(reports) == {"dev", "test"}
+    assert 0 < reports["test"]["token_accuracy"] <= 1
+    assert "Token accuracy" in cli("baseline", tiny["config"]).out
+
+
+def test_baseline_of_a_ctc_config_exits_2(tiny, cli):
+    result = cli("baseline", tiny["config"], "--set", "model.output=ctc")
+    assert result.code == 2 and "model.output" in result.err
