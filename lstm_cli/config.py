@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lstm_cli.data.affixes import affix_names
 from lstm_cli.errors import ConfigError
@@ -83,13 +83,27 @@ class EmbeddingConfig(Section):
 
 
 class CharsConfig(Section):
-    """A character BiLSTM per distinct word (off while `dim` is 0). A word longer than
-    `max_length` is read as its first and last max_length/2 characters (URLs, long numbers:
-    their ends say what they are, and the encoder's time loop stays short)."""
+    """A character encoder per distinct word (off while `dim` is 0): a BiLSTM (`encoder: lstm`,
+    `hidden_size` units per direction) or a CNN (`encoder: cnn`, `filters` of odd `width`,
+    `activation`, max-pooled over the word). A word longer than `max_length` is read as its
+    first and last max_length/2 characters (URLs, long numbers: their ends say what they are,
+    and the encoder's time loop stays short)."""
 
     dim: int = Field(0, ge=0)
+    encoder: Literal["lstm", "cnn"] = "lstm"
     hidden_size: int = Field(64, ge=1)
+    filters: int = Field(100, ge=1)
+    width: int = Field(3, ge=1)
+    activation: Literal["tanh", "relu"] = "tanh"
     max_length: int | None = Field(None, ge=2)
+
+    @field_validator("width")
+    @classmethod
+    def _odd_width(cls, width: int) -> int:
+        if width % 2 == 0:
+            raise ValueError(f"the character CNN's width must be odd (a window centred on "
+                             f"each character); use {width - 1} or {width + 1}")
+        return width
 
 
 class AffixesConfig(Section):

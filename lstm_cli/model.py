@@ -73,6 +73,20 @@ def output_options(config: Config, labels: list[str]) -> dict[str, Any]:
     return {**pool, "class_weights": [model.class_weights.get(label, 1.0) for label in labels]}
 
 
+def char_options(config: Config, vocabs: Vocabs) -> dict[str, Any] | None:
+    """The engine's character-encoder spec (see `make_char_encoder`), None without one."""
+    chars = config.model.chars
+    if vocabs.chars is None:
+        return None
+    spec: dict[str, Any] = {"encoder": chars.encoder, "num_chars": len(vocabs.chars),
+                            "dim": chars.dim}
+    if chars.encoder == "cnn":
+        spec.update(filters=chars.filters, width=chars.width, activation=chars.activation)
+    else:
+        spec["hidden_size"] = chars.hidden_size
+    return spec
+
+
 def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
                 frame_dim: int = 0, pretrained: np.ndarray | None = None) -> SequenceTagger:
     """A freshly initialised engine model for this config and these vocabularies."""
@@ -99,8 +113,7 @@ def build_model(config: Config, vocabs: Vocabs, *, rng: np.random.Generator,
         num_labels=len(labels), rng=rng, dtype=resolve_dtype(model.dtype),
         vocab_size=len(vocabs.tokens), embedding_dim=embedding_dim, pretrained=pretrained,
         freeze_embedding=model.embedding.freeze, features=features, frame_dim=frame_dim,
-        chars=None if vocabs.chars is None or not uses_tokens
-        else (len(vocabs.chars), model.chars.dim, model.chars.hidden_size),
+        chars=char_options(config, vocabs) if uses_tokens else None,
         cell=model.cell, hidden_size=model.hidden_size, num_layers=model.num_layers,
         bidirectional=model.bidirectional, dropout=model.dropout,
         input_dropout=model.input_dropout, output_dropout=model.output_dropout,

@@ -12,32 +12,48 @@ from lstm_cli.cli.main import app
 from lstm_cli.config import load_config
 from lstm_cli.data.batching import make_batch
 from lstm_cli.data.encoding import EncodedExample
-from lstm_cli.data.vocab import LabelVocab, Vocab, Vocabs
+from lstm_cli.data.vocab import WORD_END, WORD_START, LabelVocab, Vocab, Vocabs
 from lstm_cli.engine.gradcheck import check_gradients
 from lstm_cli.model import build_model
 
 TINY = ["model.hidden_size=3", "model.embedding.dim=4", "model.embedding.pretrained=null",
-        "model.embedding.freeze=false", "model.dtype=float64"]
+        "model.embedding.freeze=false", "model.chars.hidden_size=3", "model.chars.filters=4",
+        "model.dtype=float64"]
+CNN_EPS = 1e-4        # finite-difference step for the character CNN's parameters
+# Token strings of the tiny vocabulary: ragged words (1 to 5 characters), so a character
+# encoder sees words of different lengths, some shorter than its window.
+TINY_WORDS = ["a", "to", "cat", "dogs", "w4", "sheep", "it", "the"]
 
 
 def tiny_problem(config, rng: np.random.Generator, labels: int = 4, frame_dim: int = 0):
-    """Tiny vocabularies and a ragged batch of random ids, frames and labels for `config`."""
-    vocabs = Vocabs(tokens=Vocab([f"w{i}" for i in range(8)]),
+    """Tiny vocabularies and a ragged batch of random ids, frames and labels for `config`
+    (with the tokens' characters when `model.chars.dim` > 0)."""
+    tokens = Vocab(TINY_WORDS)
+    chars = None
+    if config.model.chars.dim > 0:
+        chars = Vocab.build(list(word) for word in TINY_WORDS)    # <unk>'s characters: unknown
+        chars.extend([WORD_START, WORD_END])
+    vocabs = Vocabs(tokens=tokens,
                     labels=LabelVocab([f"L{i}" for i in range(labels)]),
                     features={name: Vocab([f"{name}{i}" for i in range(5)])
                               for name in config.model.features},
                     affixes={name: Vocab([f"{name}{i}" for i in range(5)])
-                             for name in config.model.affixes.names()})
+                             for name in config.model.affixes.names()},
+                    chars=chars, max_word_chars=config.model.chars.max_length)
     feature_names = [*vocabs.features, *vocabs.affixes]
     examples = []
     for length in (5, 3, 4):
         target = rng.integers(0, labels, size=2) if config.model.output == "ctc" else None
+        token_ids = rng.integers(1, len(vocabs.tokens), size=length)
+        words = [vocabs.tokens.words[i] for i in token_ids]
         examples.append(EncodedExample(
-            token_ids=rng.integers(1, len(vocabs.tokens), size=length),
+            token_ids=token_ids,
             feature_ids={name: rng.integers(1, 7, size=length) for name in feature_names},
             frames=rng.standard_normal((length, frame_dim)) if frame_dim else None,
             label_ids=None if target is not None else rng.integers(0, labels, size=length),
-            target_ids=target))
+            target_ids=target,
+            tokens=None if chars is None else words,
+            char_ids=None if chars is None else [vocabs.encode_chars(word) for word in words]))
     return vocabs, make_batch(examples)
 
 
@@ -62,13 +78,27 @@ def gradcheck_cli(
     for name, value in tagger.named_params().items():
         if name not in tagger.frozen:
             value += rng.uniform(-0.3, 0.3, value.shape)
-    if "embedding.weight" in tagger.named_params():
-        tagger.named_params()["embedding.weight"][0] = 0
+    for name in ("embedding.weight", "chars.embedding.weight"):     # padding rows stay zero
+        if name in tagger.named_params():
+            tagger.named_params()[name][0] = 0
     tagger.loss_and_grads(batch, train=False)
     grads = {name: grad.copy() for name, grad in tagger.named_grads().items()}
     params = {name: value for name, value in tagger.named_params().items()
               if name not in tagger.frozen}
-    errors = check_gradients(lambda: tagger.loss(batch), params, grads, rng=rng)
+    # The character CNN max-pools: its output has kinks where two positions tie, and tanh
+    # saturation packs the top values close together, so its parameters get a smaller step
+    # (a 2ε step that crosses a kink measures no derivative at all).
+    pooled = {name for name in params if name.startswith("chars.")} \
+        if config.model.chars.encoder == "cnn" else set()
+
+    def loss() -> float:
+        return tagger.loss(batch)
+
+    errors = check_gradients(loss, {name: value for name, value in params.items()
+                                    if name not in pooled}, grads, rng=rng)
+    errors.update(check_gradients(loss, {name: params[name] for name in params if name in pooled},
+                                  grads, rng=rng, eps=CNN_EPS))
+    errors = {name: errors[name] for name in params}
     worst = max(errors.values())
     if as_json:
         print_json({"errors": errors, "max": worst, "tolerance": tolerance})

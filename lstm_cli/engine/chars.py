@@ -9,6 +9,8 @@ For a word w with characters <w> c_1 … c_n </w> (embedded as e_1 … e_{n+2}):
 
 The encoder runs once per distinct word of a batch (`Batch.char_ids`, [L, U]); every token then
 gathers its word's vector through `Batch.word_index` [T, B], and its gradient is summed back.
+That token-level part is `WordEncoder.forward`, shared with the character CNN (`char_cnn.py`):
+an encoder only says how to turn distinct words' characters into vectors (`word_vectors`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,40 @@ from lstm_cli.engine.recurrent import RecurrentStack
 Array = np.ndarray
 
 
-class CharEncoder(Module):
+class WordEncoder(Module):
+    """A vector per distinct word of a batch, gathered per token.
+
+        v_u = word_vectors(chars of word u)         (U, output_size)
+        x_{t,b} = v_{word_index[t,b]}               0 where word_index is −1 (padding)
+        ∂L/∂v_u = Σ_{(t,b): word_index[t,b] = u} ∂L/∂x_{t,b}
+
+    Subclasses set `output_size` and implement `word_vectors`.
+    """
+
+    output_size: int
+
+    def word_vectors(self, char_ids: Array, char_lengths: Array
+                     ) -> tuple[Array, Callable[[Array], None]]:
+        """v(w) for each distinct word (U, output_size) and its backward function."""
+        raise NotImplementedError
+
+    def forward(self, char_ids: Array, char_lengths: Array, word_index: Array
+                ) -> tuple[Array, Callable[[Array], None]]:
+        """Token vectors (T, B, output_size), zero where `word_index` is −1 (padding)."""
+        vectors, words_back = self.word_vectors(char_ids, char_lengths)
+        real = word_index >= 0
+        tokens = vectors[np.where(real, word_index, 0)]                  # x_{t,b} = v_{u(t,b)}
+        tokens[~real] = 0
+
+        def backward(d_tokens: Array) -> None:
+            d_vectors = xp.zeros_like(vectors)
+            scatter_add_rows(d_vectors, word_index[real], d_tokens[real])  # ∂L/∂v_u = Σ ∂L/∂x
+            words_back(d_vectors)
+
+        return tokens, backward
+
+
+class CharEncoder(WordEncoder):
     """Distinct words' characters → [→h ; ←h] per token (T, B, 2·hidden_size)."""
 
     def __init__(self, num_chars: int, dim: int, hidden_size: int, *,
@@ -57,18 +92,3 @@ class CharEncoder(Module):
             embed_back(rnn_back(d_outputs))
 
         return vectors, backward
-
-    def forward(self, char_ids: Array, char_lengths: Array, word_index: Array
-                ) -> tuple[Array, Callable[[Array], None]]:
-        """Token vectors (T, B, 2H), zero where `word_index` is −1 (padding)."""
-        vectors, words_back = self.word_vectors(char_ids, char_lengths)
-        real = word_index >= 0
-        tokens = vectors[np.where(real, word_index, 0)]
-        tokens[~real] = 0
-
-        def backward(d_tokens: Array) -> None:
-            d_vectors = xp.zeros_like(vectors)
-            scatter_add_rows(d_vectors, word_index[real], d_tokens[real])
-            words_back(d_vectors)
-
-        return tokens, backward

@@ -17,17 +17,35 @@ Training-time input noise: word dropout replaces token t by <unk> with probabili
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.chars import CharEncoder
+from lstm_cli.engine.char_cnn import CharCNN
+from lstm_cli.engine.chars import CharEncoder, WordEncoder
 from lstm_cli.engine.embed import Embedding, Linear
 from lstm_cli.engine.module import Module
 from lstm_cli.engine.outputs import make_output
 from lstm_cli.engine.recurrent import RecurrentStack, dropout
 
 Array = np.ndarray
+
+CHAR_ENCODERS: dict[str, type[WordEncoder]] = {"lstm": CharEncoder, "cnn": CharCNN}
+
+
+def make_char_encoder(spec: dict[str, Any], *, rng: np.random.Generator,
+                      dtype=np.float32) -> WordEncoder:
+    """A character encoder from its spec: `encoder` ("lstm" or "cnn"), `num_chars`, `dim` and
+    the encoder's own options (lstm: `hidden_size`; cnn: `filters`, `width`, `activation`)."""
+    options = dict(spec)
+    kind = options.pop("encoder", "lstm")
+    try:
+        encoder = CHAR_ENCODERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown character encoder {kind!r}; choose from "
+                         f"{sorted(CHAR_ENCODERS)}") from None
+    return encoder(rng=rng, dtype=dtype, **options)
 
 
 class SequenceTagger(Module):
@@ -36,7 +54,7 @@ class SequenceTagger(Module):
     def __init__(self, *, num_labels: int, rng: np.random.Generator, dtype=np.float32,
                  vocab_size: int = 0, embedding_dim: int = 0, pretrained: Array | None = None,
                  freeze_embedding: bool = False, features: dict[str, tuple[int, int]] | None = None,
-                 chars: tuple[int, int, int] | None = None,
+                 chars: dict[str, Any] | None = None,
                  frame_dim: int = 0, cell: str = "lstm", hidden_size: int = 128,
                  num_layers: int = 1, bidirectional: bool = True, dropout: float = 0.0,
                  input_dropout: float = 0.0, output_dropout: float = 0.0,
@@ -54,11 +72,9 @@ class SequenceTagger(Module):
                 frozen=freeze_embedding))
             size += embedding_dim
         self.word_dropout: Array | None = None
-        self.chars: CharEncoder | None = None
+        self.chars: WordEncoder | None = None
         if chars is not None:
-            num_chars, char_dim, char_hidden = chars
-            self.chars = self.add_child("chars", CharEncoder(
-                num_chars, char_dim, char_hidden, rng=rng, dtype=dtype))
+            self.chars = self.add_child("chars", make_char_encoder(chars, rng=rng, dtype=dtype))
             size += self.chars.output_size
         self.features: dict[str, Embedding] = {}
         for name, (feature_vocab, feature_dim) in (features or {}).items():

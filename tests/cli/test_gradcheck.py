@@ -14,7 +14,12 @@ import pytest
     ["model.output=crf"],
     ["model.cell=lstm", "model.peepholes=true", "model.num_layers=2"],
     ["model.affixes.dim=3", "model.affixes.prefix=[1]", "model.affixes.suffix=[2]"],
-], ids=["lstm", "gru", "rnn", "crf", "peephole-2-layers", "affixes"])
+    ["model.chars.dim=3", "model.chars.encoder=lstm"],
+    ["model.chars.dim=3", "model.chars.encoder=cnn"],
+    ["model.chars.dim=3", "model.chars.encoder=cnn", "model.chars.width=5",
+     "model.chars.activation=relu"],
+], ids=["lstm", "gru", "rnn", "crf", "peephole-2-layers", "affixes", "char-lstm", "char-cnn",
+        "char-cnn-relu-5"])
 def test_gradcheck_passes(tiny, cli, overrides):
     sets = [arg for override in overrides for arg in ("--set", override)]
     result = cli("gradcheck", tiny["config"], *sets, "--json")
@@ -22,6 +27,19 @@ def test_gradcheck_passes(tiny, cli, overrides):
     report = json.loads(result.out)
     assert report["max"] <= report["tolerance"]
     assert any(name.startswith("rnn.") for name in report["errors"])
+
+
+@pytest.mark.parametrize("encoder,names", [
+    ("lstm", {"chars.embedding.weight", "chars.rnn.l0.fwd.w_input", "chars.rnn.l0.bwd.w_hidden"}),
+    ("cnn", {"chars.embedding.weight", "chars.conv.weight", "chars.conv.bias"}),
+])
+def test_gradcheck_covers_the_character_encoder(tiny, cli, encoder, names):
+    result = cli("gradcheck", tiny["config"], "--set", "model.chars.dim=3",
+                 "--set", f"model.chars.encoder={encoder}", "--json")
+    assert result.code == 0, result.out + result.err
+    errors = json.loads(result.out)["errors"]
+    assert names <= {name for name in errors if name.startswith("chars.")}
+    assert all(error <= 1e-6 for error in errors.values())
 
 
 def test_gradcheck_prints_one_line_per_parameter(tiny, cli):

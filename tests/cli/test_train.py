@@ -186,3 +186,18 @@ def test_affix_name_colliding_with_a_feature_column_exits_2(tiny, cli):
                  "--set", "data.feature_columns.shape=0", "--set", "model.features.shape=4",
                  "--set", "model.affixes.dim=4")
     assert result.code == 2 and "model.affixes" in result.err
+
+
+def test_char_cnn_trains_and_evaluates_from_the_checkpoint(tiny, cli):
+    run = tiny["dir"] / "char-cnn"
+    result = cli("train", tiny["config"], "--out", run, "-q", "--set", "train.epochs=1",
+                 "--set", "model.chars.dim=4", "--set", "model.chars.encoder=cnn",
+                 "--set", "model.chars.filters=5")
+    assert result.code == 0, result.err
+    params = load_checkpoint(run / "checkpoints" / "best").params
+    assert params["chars.conv.weight"].shape == (5, 3, 4)
+    assert not any(name.startswith("chars.rnn.") for name in params)
+    evaluated = cli("eval", run, "--data", tiny["test"], "--json")
+    assert evaluated.code == 0, evaluated.err
+    assert json.loads(evaluated.out)["token_accuracy"] == json.loads(
+        (run / "report.json").read_text())["token_accuracy"]

@@ -54,6 +54,9 @@ def test_unknown_key_names_line_and_nearest(tmp_path):
     ("- a\n- b\n", "mapping"),
     ("train: {epochs: 2}\ntrain: {epochs: 3}\n", "duplicate key"),
     ("model: [\n", "invalid YAML"),
+    ("model:\n  chars: {encoder: cnn, width: 4}\n", "model.chars.width"),
+    ("model:\n  chars: {encoder: cnn, width: 4}\n", "width must be odd"),
+    ("model:\n  chars: {encoder: gru}\n", "model.chars.encoder"),
 ])
 def test_bad_values_are_config_errors(tmp_path, text, needle):
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
