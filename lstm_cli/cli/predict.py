@@ -9,6 +9,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import typer
 
 from lstm_cli.cli.main import app
@@ -64,39 +65,57 @@ def _chunks(items: Iterable[Example], size: int) -> Iterator[list[Example]]:
 
 def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: TextIO, *,
                       fmt: str, with_probs: bool, with_gold: bool) -> int:
-    """Predict chunk by chunk and write as we go; returns the number of sequences."""
+    """Predict chunk by chunk and write as we go; returns the number of sequences.
+
+    conll: `token [TAB gold] TAB label [TAB probs]` per token and a blank line per sequence for
+    per-token outputs (softmax, CRF); one line per sequence, `prediction [TAB gold]`, for the
+    others (a CTC label string, a `last_softmax` class, regression values)."""
     count = 0
-    ctc = model.config.model.output == "ctc"
+    per_token = model.config.model.output in ("softmax", "crf")
     for chunk in _chunks(examples, CHUNK):
         predictions = predict(model, chunk, with_probs=with_probs)
         for example, prediction in zip(chunk, predictions, strict=False):
-            if with_gold and example.labels is None and example.target is None:
+            gold = _gold(model, example) if with_gold else None
+            if with_gold and gold is None:
                 raise DataError("--with-gold needs gold labels in the input",
                                 path=example.source, hint="give labelled data, with "
                                 "--input-format if its suffix does not say its format")
             if fmt == "jsonl":
                 record = {"tokens": example.tokens, "labels": prediction.labels}
                 if with_gold:
-                    record["gold"] = example.target if ctc else example.labels
+                    record["gold"] = gold
                 if with_probs:
                     record["probs"] = [[round(float(p), 6) for p in row]
                                        for row in prediction.probs]
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-            elif ctc:
-                gold = "\t" + " ".join(example.target or []) if with_gold else ""
-                stream.write(" ".join(prediction.labels) + gold + "\n")
+            elif not per_token:
+                gold_text = "\t" + " ".join(gold) if with_gold else ""
+                stream.write(" ".join(prediction.labels) + gold_text + "\n")
             else:
                 for position, (token, label) in enumerate(zip(example.tokens,
                                                               prediction.labels, strict=False)):
-                    gold = f"\t{example.labels[position]}" if with_gold else ""
+                    gold_text = f"\t{gold[position]}" if with_gold else ""
                     probs = ""
                     if with_probs:
                         probs = "\t" + " ".join(f"{p:.4f}" for p in prediction.probs[position])
-                    stream.write(f"{token}{gold}\t{label}{probs}\n")
+                    stream.write(f"{token}{gold_text}\t{label}{probs}\n")
                 stream.write("\n")
             count += 1
         stream.flush()
     return count
+
+
+def _gold(model: TrainedModel, example: Example) -> list[str] | None:
+    """The example's gold output as text, in the form the model predicts, or None."""
+    config = model.config.model
+    if config.output == "ctc":
+        return example.target
+    if config.output == "last_softmax":
+        return None if example.label is None else [example.label]
+    if config.output == "regression":
+        value = example.step_values if config.regression.per_step else example.value
+        return None if value is None else [f"{v:.6g}" for v in np.ravel(value)]
+    return example.labels
 
 
 @app.command("predict")

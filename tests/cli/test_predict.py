@@ -107,3 +107,24 @@ def test_predict_through_a_real_pipe(trained_run):
     assert result.code == 0, result.err
     assert [json.loads(line)["tokens"] for line in result.out.splitlines()] == \
         [["paris", "news"], ["obama"]]
+
+
+def test_sequence_level_outputs_print_one_line_per_sequence(tmp_path, cli):
+    from lstm_cli.data.jsonl import write_jsonl
+    from lstm_cli.data.types import Example
+
+    data = tmp_path / "classes.jsonl"
+    write_jsonl(data, [Example(tokens=list(word), label="long" if len(word) > 3 else "short")
+                       for word in ["ab", "abcde", "abc", "abcdef", "a", "abcd"] * 4])
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data: {{format: jsonl, train: {data}}}\n"
+                      "model: {hidden_size: 4, embedding: {dim: 4}, output: last_softmax}\n"
+                      "train: {epochs: 1, batch_size: 8}\n")
+    run = tmp_path / "run"
+    assert cli("train", config, "--out", run, "-q").code == 0
+    result = cli("predict", run, data, "--input-format", "jsonl", "--with-gold")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) == 24
+    assert all(line.split("\t")[0] in ("long", "short") for line in lines)
+    assert lines[0].split("\t")[1] == "short" and lines[1].split("\t")[1] == "long"
