@@ -15,6 +15,12 @@ of `engine/recurrent.py` needs, per layer l (input size I_l) and direction, G ga
 
 plus the classifier's products (forward; ∂W and ∂X in training). `*_vs_floor` is step / floor.
 
+The activation floor is the time of the forward pass's transcendental functions alone, each as
+one `np.tanh` call over all steps at once (the cheapest NumPy can do them): per layer and
+direction, tanh over the gate pre-activations (T·B, G·H) — the fused cells take every sigmoid
+as ½ tanh(½a) + ½ — plus tanh(c_t) (T·B, H) for the LSTM. No NumPy schedule can run inference
+faster than GEMM floor + activation floor; `infer_bound_vs_floor` is that sum over the floor.
+
 `activation_bytes` counts the buffers the backward pass must keep: the stack's input and, per
 layer and direction, the tape (pre-activations/gates, h, and c and φ(c) for the LSTM, R_n h + b_hn
 for the GRU). A layer above the first reads the h of the layer below, so it is counted once.
@@ -149,6 +155,22 @@ def gemm_floor(shape: Shape, rng: np.random.Generator) -> tuple[Callable[[], Non
     return train, forward
 
 
+def activation_floor(shape: Shape, rng: np.random.Generator) -> Callable[[], None]:
+    """The forward pass's tanh calls, each over all steps at once (see the module docstring)."""
+    dtype = resolve_dtype(shape.dtype)
+    tokens, hidden = shape.seq_len * shape.batch_size, shape.hidden_size
+    widths = [GATES[shape.cell] * hidden] + ([hidden] if shape.cell == "lstm" else [])
+    arrays = [rng.standard_normal((tokens, width)).astype(dtype)
+              for _ in range(shape.num_layers * shape.directions) for width in widths]
+    outputs = [np.empty_like(array) for array in arrays]
+
+    def activations() -> None:
+        for array, out in zip(arrays, outputs, strict=True):
+            np.tanh(array, out=out)
+
+    return activations
+
+
 def activation_bytes(shape: Shape) -> int:
     """Bytes of the buffers the backward pass keeps (see the module docstring)."""
     per_unit = GATES[shape.cell] * shape.hidden_size + (1 + EXTRA_TAPES[shape.cell]) \
@@ -202,6 +224,7 @@ def benchmark(cell: str = "lstm", batch_size: int = 32, seq_len: int = 32, input
         train_s, infer_s = best_time(train_step, repeats), best_time(infer_step, repeats)
         floor_train_s = best_time(floor_train, repeats)
         floor_infer_s = best_time(floor_infer, repeats)
+        activation_s = best_time(activation_floor(shape, rng), repeats)
         blas = blas_summary()
         fresh_tagger, fresh_batch = make_problem(shape, np.random.default_rng(0))
         peak = peak_step_bytes(lambda: fresh_tagger.loss_and_grads(fresh_batch, train=True))
@@ -217,6 +240,8 @@ def benchmark(cell: str = "lstm", batch_size: int = 32, seq_len: int = 32, input
         "gemm_floor_infer_s": floor_infer_s,
         "train_vs_floor": train_s / floor_train_s,
         "infer_vs_floor": infer_s / floor_infer_s,
+        "activation_floor_s": activation_s,
+        "infer_bound_vs_floor": (floor_infer_s + activation_s) / floor_infer_s,
         "peak_bytes": peak,
         "activation_bytes": activations,
         "peak_vs_activations": peak / activations,

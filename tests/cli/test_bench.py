@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 
 def test_bench_json_reports_throughput_floor_and_memory(cli):
     result = cli("bench", "--batch-size", "4", "--seq-len", "5", "--input-size", "6",
@@ -9,8 +11,10 @@ def test_bench_json_reports_throughput_floor_and_memory(cli):
     assert result.code == 0, result.output
     data = json.loads(result.out)
     for key in ("train_tokens_per_s", "infer_tokens_per_s", "peak_bytes", "train_vs_floor",
-                "infer_vs_floor"):
+                "infer_vs_floor", "activation_floor_s"):
         assert data[key] > 0, key
+    assert data["infer_bound_vs_floor"] == pytest.approx(
+        1 + data["activation_floor_s"] / data["gemm_floor_infer_s"])
 
 
 def test_bench_text_output_and_bad_option(cli):
