@@ -4,8 +4,9 @@
 
 Both sides get the same BLAS threads (numpy's through threadpoolctl, torch.set_num_threads) and
 the same work per batch: a training step is the recurrent stack's forward, a linear classifier,
-softmax cross-entropy and the full backward pass, ∂L/∂x included (the engine always returns it
-to the input encoders); inference is the forward pass and an argmax. Times are the best of
+softmax cross-entropy and the backward pass to every weight (the input frames are data, so
+neither side is asked for ∂L/∂x: `requires_grad=False` for torch, which its oneDNN kernel may
+compute anyway); inference is the forward pass and an argmax. Times are the best of
 `--repeats` runs after a warm-up; with `--runs K` the whole measurement is repeated K times and
 each number is the best of the K (a shared machine's neighbours spoil single runs). Prints one
 table (see bench/README.md for the targets).
@@ -42,13 +43,12 @@ def torch_benchmark(torch, shape: dict, repeats: int) -> dict[str, float]:
     classifier = torch.nn.Linear(shape["hidden_size"] * (1 + shape["bidirectional"]),
                                  NUM_CLASSES)
     steps, batch = shape["seq_len"], shape["batch_size"]
-    x = torch.randn(steps, batch, shape["input_size"], requires_grad=True)
+    x = torch.randn(steps, batch, shape["input_size"])
     labels = torch.randint(0, NUM_CLASSES, (steps * batch,))
 
     def train_step() -> None:
         for module in (rnn, classifier):
             module.zero_grad(set_to_none=True)
-        x.grad = None
         scores = classifier(rnn(x)[0])
         loss = torch.nn.functional.cross_entropy(scores.reshape(-1, NUM_CLASSES), labels)
         loss.backward()

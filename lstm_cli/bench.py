@@ -1,8 +1,9 @@
 """Benchmark the engine: a training step and inference, against the GEMM floor; peak memory.
 
 One training step is what training does per batch: the recurrent stack's forward, the linear
-classifier, softmax cross-entropy, and the full backward pass (`SequenceTagger.loss_and_grads`
-on dense frames of `input_size`). Inference is the forward pass and an argmax per step.
+classifier, softmax cross-entropy, and the backward pass to every parameter
+(`SequenceTagger.loss_and_grads` on dense frames of `input_size`; nothing learns below the
+frames, so ∂L/∂frames is not computed). Inference is the forward pass and an argmax per step.
 
 The GEMM floor is the time of the matrix products alone, in NumPy, with the shapes the schedule
 of `engine/recurrent.py` needs, per layer l (input size I_l) and direction, G gates:
@@ -11,7 +12,8 @@ of `engine/recurrent.py` needs, per layer l (input size I_l) and direction, G ga
                h_{t−1} R^T          (B, H) × (H, G·H)              per step t ≥ 1
     backward   ∂a_t R               (B, G·H) × (G·H, H)            per step t ≥ 1
                ∂A^T X_l, ∂A^T H     (G·H, T·B) × (T·B, I_l or H)   ∂W, ∂R once over all steps
-               ∂A W                 (T·B, G·H) × (G·H, I_l)        ∂X once over all steps
+               ∂A W                 (T·B, G·H) × (G·H, I_l)        ∂X once over all steps, for
+                                                                  l ≥ 2 (the frames need none)
 
 plus the classifier's products (forward; ∂W and ∂X in training). `*_vs_floor` is step / floor.
 
@@ -121,9 +123,9 @@ def gemm_floor(shape: Shape, rng: np.random.Generator) -> tuple[Callable[[], Non
         return rng.standard_normal(dims).astype(dtype)
 
     units = []
-    for input_size in shape.layer_input_sizes():
+    for layer, input_size in enumerate(shape.layer_input_sizes()):
         for _ in range(shape.directions):
-            units.append({
+            units.append({"needs_dx": layer > 0,
                 "x": rand(tokens, input_size), "w": rand(gate_size, input_size),
                 "w_t": rand(input_size, gate_size), "r": rand(gate_size, hidden),
                 "r_t": rand(hidden, gate_size), "gates": rand(steps, batch, gate_size),
@@ -149,7 +151,9 @@ def gemm_floor(shape: Shape, rng: np.random.Generator) -> tuple[Callable[[], Non
             for t in range(steps - 1, 0, -1):
                 np.matmul(d_gates[t], unit["r"], out=unit["d_h"])
             d_2d = d_gates.reshape(tokens, gate_size)
-            _ = d_2d.T @ unit["x"], d_2d @ unit["w"]
+            _ = d_2d.T @ unit["x"]
+            if unit["needs_dx"]:
+                _ = d_2d @ unit["w"]
             _ = d_gates[1:].reshape(-1, gate_size).T @ unit["h"][:-1].reshape(-1, hidden)
 
     return train, forward

@@ -138,12 +138,14 @@ def _scaled(array: Array, scale: Array | None, out: Array) -> Array:
     return out
 
 
-def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array) -> tuple[Array, Backward]:
+def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
+                  input_grad: bool = True) -> tuple[Array, Backward]:
     """Outputs [h_1 ; h_2 ; …] (T, B, k·H) of k units reading the same input, and the backward.
 
     The units' input projections are one GEMM, x [W_1 ; W_2 ; …]ᵀ (T·B, k·G·H), and so is ∂L/∂x
-    in the backward pass; each unit's time loop reads its block of those projections and writes
-    h_t straight into its block of the output, so directions are never concatenated.
+    in the backward pass (skipped, and None returned, without `input_grad`: nothing upstream
+    learns); each unit's time loop reads its block of those projections and writes h_t straight
+    into its block of the output, so directions are never concatenated.
     """
     steps, batch, inputs = x.shape
     cells = [unit.cell for unit in units]
@@ -163,8 +165,8 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array) -> tuple
     loops = [unit.run(gates[..., gate_blocks[k]], hidden[..., hidden_blocks[k]], w_hidden_t[k],
                       batch_sizes) for k, unit in enumerate(units)]
 
-    def backward(d_hidden: Array) -> Array:
-        """∂L/∂h (T, B, k·H) -> ∂L/∂x (T, B, I); writes the cells' parameter gradients."""
+    def backward(d_hidden: Array) -> Array | None:
+        """∂L/∂h (T, B, k·H) -> ∂L/∂x (T, B, I) or None; writes the cells' parameter gradients."""
         for loop_backward, block in zip(loops, hidden_blocks, strict=True):
             loop_backward(d_hidden[..., block])
         d_gates = gates.reshape(steps * batch, -1)                   # ∂L/∂a for all steps
@@ -172,6 +174,8 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array) -> tuple
             d_cell = d_gates[:, block]
             xp.matmul(d_cell.T, x2d, out=cell.grads["w_input"])     # ∂L/∂W = Σ_t ∂L/∂a_t x_tᵀ
             xp.sum(d_cell, axis=0, out=cell.grads["bias"])          # ∂L/∂b = Σ_t ∂L/∂a_t
+        if not input_grad:
+            return None
         if len(cells) == 1:
             w_stacked = cells[0].params["w_input"]
         else:
@@ -214,8 +218,10 @@ class RecurrentStack(Module):
         self.output_size = size
 
     def forward(self, x: Array, lengths: Array, *, train: bool = False,
-                rng: np.random.Generator | None = None) -> tuple[Array, Backward]:
-        """Outputs of the top layer (T, B, output_size), zero past each sequence's end."""
+                rng: np.random.Generator | None = None, input_grad: bool = True
+                ) -> tuple[Array, Backward]:
+        """Outputs of the top layer (T, B, output_size), zero past each sequence's end, and the
+        backward function: ∂L/∂out -> ∂L/∂x, or None without `input_grad`."""
         lengths = np.asarray(lengths)
         order = np.argsort(-lengths, kind="stable")
         is_sorted = bool(np.all(order == np.arange(len(lengths))))
@@ -227,16 +233,17 @@ class RecurrentStack(Module):
             if index > 0 and train and self.dropout > 0:
                 x, drop_backward = dropout(x, self.dropout, rng)
                 backwards.append(drop_backward)
-            x, layer_backward = layer_forward(units, x, batch_sizes)
+            x, layer_backward = layer_forward(units, x, batch_sizes,
+                                              input_grad=input_grad or index > 0)
             backwards.append(layer_backward)
         if not is_sorted:
             x = x[:, np.argsort(order)]
 
-        def backward(d_out: Array) -> Array:
+        def backward(d_out: Array) -> Array | None:
             d = d_out if is_sorted else d_out[:, order]
             for layer_backward in reversed(backwards):
                 d = layer_backward(d)
-            return d if is_sorted else d[:, np.argsort(order)]
+            return d if is_sorted or d is None else d[:, np.argsort(order)]
 
         return x, backward
 

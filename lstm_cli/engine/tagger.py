@@ -111,7 +111,7 @@ class SequenceTagger(Module):
                 token_ids = xp.where(dropped, 1, token_ids)             # 1 = <unk>
             vectors, back = self.embedding.forward(token_ids)
             parts.append(vectors)
-            input_backwards.append(back)
+            input_backwards.append(None if self.embedding.frozen else back)
         if self.chars is not None:
             vectors, back = self.chars.forward(batch.char_ids, batch.char_lengths,
                                                batch.word_index)
@@ -128,7 +128,9 @@ class SequenceTagger(Module):
         x = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=2)
         if train and self.input_dropout > 0:
             x, in_drop_back = dropout(x, self.input_dropout, rng)
-        hidden, rnn_back = self.rnn.forward(x, batch.lengths, train=train, rng=rng)
+        input_grad = any(back is not None for back in input_backwards)   # else ∂L/∂x is unused
+        hidden, rnn_back = self.rnn.forward(x, batch.lengths, train=train, rng=rng,
+                                            input_grad=input_grad)
         if train and self.output_dropout > 0:
             hidden, out_drop_back = dropout(hidden, self.output_dropout, rng)
         scores, classifier_back = self.classifier.forward(hidden)
@@ -138,6 +140,8 @@ class SequenceTagger(Module):
             if train and self.output_dropout > 0:
                 d_hidden = out_drop_back(d_hidden)
             d_x = rnn_back(d_hidden)
+            if d_x is None:
+                return
             if train and self.input_dropout > 0:
                 d_x = in_drop_back(d_x)
             start = 0

@@ -98,3 +98,44 @@ def test_unsorted_batch_equals_sorted():
     np.testing.assert_allclose(d_x[:, perm], d_sorted, rtol=1e-13, atol=1e-15)
     for name, grad in stack.named_grads().items():
         np.testing.assert_allclose(grads[name], grad, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_without_input_grad_the_weight_gradients_are_the_same_and_dx_is_skipped(layers):
+    stack, x, weights = random_stack("lstm", True, layers)
+    _, backward = stack.forward(x, LENGTHS)
+    assert backward(weights.copy()) is not None
+    expected = {name: grad.copy() for name, grad in stack.named_grads().items()}
+    _, backward = stack.forward(x, LENGTHS, input_grad=False)
+    assert backward(weights.copy()) is None
+    for name, grad in stack.named_grads().items():
+        np.testing.assert_array_equal(grad, expected[name], err_msg=name)
+
+
+def test_a_frames_only_tagger_skips_dx_and_a_token_tagger_does_not(monkeypatch):
+    from types import SimpleNamespace
+
+    from lstm_cli.engine import recurrent
+    from lstm_cli.engine.tagger import SequenceTagger
+
+    asked = []
+    original = recurrent.RecurrentStack.forward
+
+    def spy(self, *args, input_grad=True, **kwargs):
+        asked.append(input_grad)
+        return original(self, *args, input_grad=input_grad, **kwargs)
+
+    monkeypatch.setattr(recurrent.RecurrentStack, "forward", spy)
+    rng = np.random.default_rng(0)
+    mask = np.ones((4, 2), dtype=bool)
+    batch = SimpleNamespace(token_ids=rng.integers(2, 6, (4, 2)), feature_ids={},
+                            frames=rng.standard_normal((4, 2, 3)), lengths=np.array([4, 4]),
+                            mask=mask, label_ids=rng.integers(0, 3, (4, 2)))
+    for kwargs, expected in [({"frame_dim": 3}, False),
+                             ({"vocab_size": 6, "embedding_dim": 4}, True),
+                             ({"vocab_size": 6, "embedding_dim": 4,
+                               "freeze_embedding": True}, False)]:
+        tagger = SequenceTagger(num_labels=3, rng=rng, hidden_size=3, **kwargs)
+        asked.clear()
+        tagger.loss_and_grads(batch, rng=rng)
+        assert asked == [expected], kwargs
