@@ -27,9 +27,18 @@ def test_reference_yaml_lists_every_key_with_its_default():
     assert flat_keys(reference) == flat_keys(Config().to_dict())
 
 
-@pytest.mark.parametrize("path", sorted(CONFIGS.glob("**/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(path for path in CONFIGS.glob("**/*.yaml")
+                                         if "sweeps" not in path.parts), ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
     load_config(path)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("sweeps/*.yaml")), ids=lambda p: p.name)
+def test_shipped_sweep_files_validate_with_their_base_configs(path):
+    from lstm_cli.sweep.spec import load_sweep_spec
+
+    spec = load_sweep_spec(path)
+    load_config(path.parent / spec.base)
 
 
 def write(tmp_path, text):
