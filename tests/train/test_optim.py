@@ -233,3 +233,25 @@ def test_warmup_composes_with_decay():
 def test_make_schedule_rejects_bad_config(config, message):
     with pytest.raises(ConfigError, match=message):
         make_schedule(config)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_updating_in_blocks_is_bit_for_bit_the_whole_update(name, monkeypatch):
+    from lstm_cli.train import optim
+
+    rng = np.random.default_rng(0)
+    start = {"a": rng.standard_normal((300, 70)).astype(np.float32),
+             "b": np.ones(5, np.float32), "c": rng.standard_normal((40, 30)).T}   # not contiguous
+    results = []
+    for block in (1 << 30, 1000):
+        monkeypatch.setattr(optim, "BLOCK", block)
+        params = {key: value.copy() for key, value in start.items()}
+        params["c"] = np.asfortranarray(start["c"])
+        optimizer = optim.make_optimizer(name, params, weight_decay=0.01)
+        grads_rng = np.random.default_rng(1)
+        for _ in range(3):
+            optimizer.step({key: grads_rng.standard_normal(value.shape).astype(value.dtype)
+                            for key, value in params.items()}, 0.01)
+        results.append(params)
+    for key in start:
+        np.testing.assert_array_equal(results[0][key], results[1][key], err_msg=key)
