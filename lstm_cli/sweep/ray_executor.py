@@ -13,6 +13,7 @@ files go to `output/.ray`. The trial itself (the part that runs on Ray's workers
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -103,7 +104,21 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
         progress.close()
         if started_here:
             ray.shutdown()
-    return SweepResult(progress.outcomes)
+    return SweepResult(_settle_late_reports(progress.outcomes))
+
+
+def _settle_late_reports(outcomes: list[RunOutcome]) -> list[RunOutcome]:
+    """A trial the scheduler stops on its last epoch can finish writing report.json after Tune
+    called it stopped: such a run is done (as `plan` and `results` read a run directory), and
+    its stopped.json goes."""
+    settled = []
+    for outcome in outcomes:
+        run_dir = outcome.run.run_dir
+        if outcome.outcome == "stopped" and (run_dir / "report.json").exists():
+            (run_dir / STOPPED_FILE).unlink(missing_ok=True)
+            outcome = dataclasses.replace(outcome, outcome="done")
+        settled.append(outcome)
+    return settled
 
 
 def _mode(metric: str) -> str:

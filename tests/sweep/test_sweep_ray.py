@@ -5,6 +5,7 @@ Tune's own files kept under `output/.ray`. One test only: starting Ray takes man
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -38,9 +39,9 @@ scheduler:
         epochs = [json.loads(line)["epoch"] for line in
                   (run_dir / "metrics.jsonl").read_text().splitlines()]
         assert epochs == list(range(1, len(epochs) + 1))
-        if (run_dir / "report.json").exists():
+        if (run_dir / "report.json").exists():      # done, even if stopped on its last epoch
             statuses.append("done")
-            assert epochs == [1, 2, 3]
+            assert epochs == [1, 2, 3] and not (run_dir / "stopped.json").exists()
         else:
             statuses.append("stopped")
             stopped = json.loads((run_dir / "stopped.json").read_text())
@@ -52,3 +53,18 @@ scheduler:
     assert sorted(row["status"] for row in rows) == sorted(statuses)
     again = cli("sweep", sweep, "--executor", "ray", "--jobs", "2")
     assert again.code == 0 and "4 skipped" in again.out
+
+
+def test_a_run_stopped_on_its_last_epoch_that_still_reported_counts_as_done(tmp_path):
+    from lstm_cli.sweep.progress import RunOutcome
+    from lstm_cli.sweep.ray_executor import _settle_late_reports
+
+    late, stopped = tmp_path / "late", tmp_path / "stopped"
+    for run_dir in (late, stopped):
+        run_dir.mkdir()
+        (run_dir / "stopped.json").write_text("{}")
+    (late / "report.json").write_text("{}")
+    runs = [SimpleNamespace(run_dir=late), SimpleNamespace(run_dir=stopped)]
+    settled = _settle_late_reports([RunOutcome(run, "stopped") for run in runs])
+    assert [outcome.outcome for outcome in settled] == ["done", "stopped"]
+    assert not (late / "stopped.json").exists() and (stopped / "stopped.json").exists()
