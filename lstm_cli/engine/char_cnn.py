@@ -19,7 +19,9 @@ Backward, with t*_f = argmax_{t<n} y_{t,f} (ties: the first):
 
 A batch holds U distinct words time-major (`char_ids` [L, U], `char_lengths` [U]); positions
 past a word's length are masked out of the input, the max and every gradient, so whatever ids
-sit there change nothing, and each window reads only its own word's column.
+sit there change nothing, and each window reads only its own word's column. The convolution,
+activation and max run over the real positions only (listed word by word, so each word's rows
+are one segment for `reduceat`), not over the padded L × U grid.
 """
 
 from __future__ import annotations
@@ -70,32 +72,34 @@ class CharCNN(WordEncoder):
 
         chars, embed_back = self.embedding.forward(char_ids)              # E[c_s]  (L, U, dim)
         chars *= inside[..., None]                                         # x_s, 0 for s ≥ n
-        windows = xp.zeros((steps, count, width, dim), dtype=chars.dtype)
-        for j in range(width):                                             # windows[t, :, j]
-            dst, src = _shifted(steps, j - reach)                          #   = x_{t+j−r}
-            windows[dst, :, j] = chars[src]
-        windows = windows.reshape(steps * count, width * dim)
+        words, times = np.nonzero(inside.T)          # the real positions (u, t), word by word
+        starts = np.concatenate([[0], np.cumsum(char_lengths)[:-1]])   # each word's first row
+        padded = xp.zeros((steps + 2 * reach, count, dim), dtype=chars.dtype)
+        padded[reach:reach + steps] = chars                               # x_s = 0 outside 0…L−1
+        windows = xp.empty((len(times), width, dim), dtype=chars.dtype)
+        for j in range(width):                                             # windows[t, j]
+            windows[:, j] = padded[times + j, words]                       #   = x_{t+j−r}
+        windows = windows.reshape(len(times), width * dim)
         y = windows @ weight.T                                             # W · window_t
         y += self.conv.params["bias"]                                      # a_t = … + b
         act(y)                                                             # y_t = φ(a_t)
-        y = y.reshape(steps, count, filters)
-        y[~inside] = -xp.inf                                               # t ≥ n never wins
-        best = xp.argmax(y, axis=0)                                        # t*_f  (U, F)
-        vectors = xp.take_along_axis(y, best[None], axis=0)[0]            # v_f = y_{t*_f, f}
+        vectors = xp.maximum.reduceat(y, starts, axis=0)                   # v_f = max_{t<n} y_t,f
+        rows = np.arange(len(times))[:, None]                              # t*_f: the first row
+        best = np.minimum.reduceat(np.where(y == vectors[words], rows, len(times)), starts,
+                                   axis=0)                                 # reaching the max
 
         def backward(d_vectors: Array) -> None:
             d_best = act_grad(d_vectors.copy(), vectors, xp.empty_like(vectors))  # ∂L/∂v φ'
-            d_a = xp.zeros((steps, count, filters), dtype=d_best.dtype)
-            xp.put_along_axis(d_a, best[None], d_best[None], axis=0)     # only at t = t*_f
-            d_a = d_a.reshape(steps * count, filters)
+            d_a = xp.zeros(y.shape, dtype=d_best.dtype)
+            d_a[best, np.arange(filters)] = d_best                         # only at t = t*_f
             grads = self.conv.grads
             grads["weight"].reshape(filters, width * dim)[...] = d_a.T @ windows  # ∂L/∂W
             xp.sum(d_best, axis=0, out=grads["bias"])                      # ∂L/∂b = Σ_t ∂L/∂a_t
-            d_windows = (d_a @ weight).reshape(steps, count, width, dim)   # ∂L/∂window_t
-            d_chars = xp.zeros_like(chars)
+            d_windows = (d_a @ weight).reshape(len(times), width, dim)     # ∂L/∂window_t
+            d_padded = xp.zeros_like(padded)
             for j in range(width):                                         # fold the windows
-                dst, src = _shifted(steps, j - reach)                      # back onto x_s
-                d_chars[src] += d_windows[dst, :, j]
+                d_padded[times + j, words] += d_windows[:, j]              # back onto x_s
+            d_chars = d_padded[reach:reach + steps]
             d_chars *= inside[..., None]                                   # nothing for s ≥ n
             embed_back(d_chars)                                            # ∂L/∂E
 
@@ -112,11 +116,3 @@ class _Conv(Module):
         weight = init_matrix(rng, (filters, width * dim), "glorot", 0.1, dtype)
         self.add_param("weight", weight.reshape(filters, width, dim))
         self.add_param("bias", xp.zeros(filters, dtype=dtype))
-
-
-def _shifted(steps: int, offset: int) -> tuple[slice, slice]:
-    """Slices (dst, src) with src = dst + offset, both inside 0 … steps−1 (empty if none)."""
-    lo, hi = max(0, -offset), min(steps, steps - offset)
-    if hi <= lo:
-        return slice(0, 0), slice(0, 0)
-    return slice(lo, hi), slice(lo + offset, hi + offset)
