@@ -124,7 +124,7 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
         report = evaluate_labels(gold, pred, model.labels)
         if model.frame_dim == 0 and model.config.model.embedding.dim > 0:
             report.update(seen_unseen_accuracy([example.tokens for example in examples], gold,
-                                               pred, model.vocabs.tokens.seen_in_training()))
+                                               pred, model.vocabs.tokens.is_trained))
     report["loss"] = loss
     return report
 

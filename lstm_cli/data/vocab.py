@@ -8,7 +8,7 @@ scored (e.g. context positions of a window); it encodes to -1, like padding.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +85,9 @@ class Vocab:
     def __contains__(self, token: str) -> bool:
         return self.normalize(token) in self.ids
 
-    def seen_in_training(self) -> Callable[[str], bool]:
-        """A test of whether a token (normalised) is one of the `trained` words."""
-        trained = {word: None for word in self.words[2:2 + self.trained]}
-        return lambda token: self.normalize(token) in trained
+    def is_trained(self, token: str) -> bool:
+        """Whether the token (normalised) is one of the `trained` words (ids 2 … trained + 1)."""
+        return 2 <= self.ids.get(self.normalize(token), self.pad_id) < 2 + self.trained
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data from which `from_dict` rebuilds the same ids."""

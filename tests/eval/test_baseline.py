@@ -32,7 +32,7 @@ def test_report_splits_seen_and_unseen_tokens():
 def test_seen_unseen_accuracy_follows_the_vocabulary_normalisation():
     vocab = Vocab.build([["The", "cat"]], lowercase=True)
     vocab.extend(["vectoronly"])                          # known from vectors, not training
-    seen = vocab.seen_in_training()
+    seen = vocab.is_trained
     assert seen("THE") and seen("cat") and not seen("vectoronly") and not seen("dog")
     report = seen_unseen_accuracy([["the", "dog"]], [["D", "N"]], [["D", "V"]], seen)
     assert (report["seen_token_accuracy"], report["unseen_token_accuracy"]) == (1.0, 0.0)
@@ -42,4 +42,4 @@ def test_trained_count_survives_the_round_trip():
     vocab = Vocab.build([["a", "b"]])
     vocab.extend(["c"])
     back = Vocab.from_dict(vocab.to_dict())
-    assert back.trained == 2 and not back.seen_in_training()("c")
+    assert back.trained == 2 and not back.is_trained("c")
