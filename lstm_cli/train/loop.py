@@ -44,7 +44,7 @@ from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
 from lstm_cli.train.checkpoint import load_checkpoint, save_checkpoint
 from lstm_cli.train.lock import RunLock
-from lstm_cli.train.optim import BLOCK, blocks, clip_grad_norm, make_optimizer
+from lstm_cli.train.optim import BlockScratch, blocks, clip_grad_norm, make_optimizer
 from lstm_cli.train.schedule import make_schedule
 
 
@@ -127,14 +127,12 @@ class WeightAverage:
         self.params = params
         self.decay = decay
         self.average = {name: value.copy() for name, value in params.items()}
-        first = next(iter(params.values()))
-        self._scratch = np.empty(BLOCK, dtype=first.dtype)
+        self._scratch = BlockScratch(1)
 
     def update(self) -> None:
         for name, value in self.params.items():
             for average, weight in blocks([self.average[name], value]):
-                scratch = self._scratch[:weight.size].reshape(weight.shape) \
-                    if weight.size <= BLOCK else np.empty_like(weight)
+                scratch, = self._scratch.like(weight)
                 np.multiply(weight, 1.0 - self.decay, out=scratch)
                 average *= self.decay
                 average += scratch

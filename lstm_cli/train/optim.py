@@ -78,6 +78,24 @@ def blocks(arrays: list[np.ndarray]) -> Iterator[list[np.ndarray]]:
         yield [array[start:start + BLOCK] for array in flat]
 
 
+class BlockScratch:
+    """`rows` work arrays for updates done by `blocks`: one buffer of BLOCK elements per row and
+    dtype, made on first use and reused by every later block."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.buffers: dict[np.dtype, np.ndarray] = {}
+
+    def like(self, block: np.ndarray) -> np.ndarray:
+        """(rows, *block.shape) work space of block's dtype (fresh when block exceeds BLOCK)."""
+        if block.size > BLOCK:
+            return np.empty((self.rows, *block.shape), dtype=block.dtype)
+        buffer = self.buffers.get(block.dtype)
+        if buffer is None:
+            buffer = self.buffers[block.dtype] = np.empty((self.rows, BLOCK), dtype=block.dtype)
+        return buffer[:, :block.size].reshape(self.rows, *block.shape)
+
+
 class Optimizer:
     """Base class: holds the parameters, the frozen set, the step count and per-parameter slots.
 
@@ -105,7 +123,7 @@ class Optimizer:
         self.slots = {slot: {name: np.zeros_like(params[name]) for name in self.trainable}
                       for slot in self.slot_names}
         self._l2 = weight_decay > 0 and not self.decoupled_weight_decay
-        self._scratch: dict[np.dtype, np.ndarray] = {}
+        self._scratch = BlockScratch(2)                  # work, decayed gradient
 
     def step(self, grads: Mapping[str, np.ndarray], lr: float) -> None:
         """Apply one update with learning rate `lr` to every trainable parameter, in place."""
@@ -119,23 +137,14 @@ class Optimizer:
         for name in self.trainable:
             arrays = [self.params[name], grads[name],
                       *(self.slots[slot][name] for slot in self.slot_names)]
-            scratch = self._scratch_for(arrays[0].dtype)
             for param, grad, *slot_blocks in blocks(arrays):
-                work, decayed = (scratch[:, :param.size].reshape(2, *param.shape)
-                                 if param.size <= BLOCK else np.empty((2, *param.shape),
-                                                                      dtype=param.dtype))
+                work, decayed = self._scratch.like(param)
                 if self._l2:
                     np.multiply(param, self.weight_decay, out=decayed)
                     decayed += grad
                     grad = decayed
                 self._update(param, grad, lr, dict(zip(self.slot_names, slot_blocks,
                                                         strict=True)), work)
-
-    def _scratch_for(self, dtype: np.dtype) -> np.ndarray:
-        """Two blocks of scratch memory (work, decayed gradient) for parameters of `dtype`."""
-        if dtype not in self._scratch:
-            self._scratch[dtype] = np.empty((2, BLOCK), dtype=dtype)
-        return self._scratch[dtype]
 
     def _update(self, param: np.ndarray, grad: np.ndarray, lr: float,
                 slots: dict[str, np.ndarray], work: np.ndarray) -> None:
