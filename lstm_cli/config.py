@@ -205,6 +205,7 @@ class OptimizerConfig(Section):
     beta2: float = Field(0.999, ge=0, lt=1)
     eps: float = Field(1e-8, gt=0)
     rho: float = Field(0.99, ge=0, lt=1)
+    lazy: bool = False
 
 
 class ScheduleConfig(Section):

@@ -83,7 +83,7 @@ def run_trial(task: Task, cell: str, seed: int, budget: int, *, paper_scale: boo
     params, grads = tagger.named_params(), tagger.named_grads()
     opt = config.train.optimizer
     optimizer = make_optimizer(opt.name, params, frozen=tagger.frozen,
-                               weight_decay=config.train.weight_decay,
+                               weight_decay=config.train.weight_decay, lazy=opt.lazy,
                                **_optimizer_options(opt))
     clip = config.train.clip_norm
     seen, solved, diverged = 0, False, False
@@ -97,11 +97,12 @@ def run_trial(task: Task, cell: str, seed: int, budget: int, *, paper_scale: boo
             loss, d_scores = tagger.output.loss(scores, batch)
             trial.observe(tagger, scores, batch)
             backward(d_scores)
-            norm = clip_grad_norm(grads, clip) if clip else 0.0
+            rows = tagger.named_grad_rows()
+            norm = clip_grad_norm(grads, clip, rows) if clip else 0.0
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 diverged = True                    # a failed run, not a failed table
                 break
-            optimizer.step(grads, opt.lr)
+            optimizer.step(grads, opt.lr, rows)
             seen += trial.sequences(examples)
             solved = trial.solved(tagger, vocabs, seen)
     detail = {**trial.detail(), **({"diverged": True} if diverged else {})}

@@ -13,21 +13,29 @@ from lstm_cli.engine.params import init_matrix, uniform
 Array = np.ndarray
 
 
-def scatter_add_rows(target: Array, ids: Array, rows: Array) -> None:
-    """target[ids[k]] += rows[k] for every k, repeated ids summed (a sort and one reduceat)."""
+def scatter_add_rows(target: Array, ids: Array, rows: Array) -> Array:
+    """target[ids[k]] += rows[k] for every k, repeated ids summed (a sort and one reduceat).
+
+    Returns the distinct ids, sorted: the rows of `target` that were written."""
     ids = ids.reshape(-1)
     rows = rows.reshape(ids.size, -1)
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
     starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    target[sorted_ids[starts]] += np.add.reduceat(rows[order], starts, axis=0)
+    distinct = sorted_ids[starts]
+    target[distinct] += np.add.reduceat(rows[order], starts, axis=0)
+    return distinct
 
 
 class Embedding(Module):
     """e_t = E[id_t]: a [vocab_size, dim] lookup table; row `padding_id` stays zero, no gradient.
 
-    `frozen` embeddings compute no gradient at all (a pretrained matrix kept fixed).
+    `frozen` embeddings compute no gradient at all (a pretrained matrix kept fixed). ∂L/∂E is
+    non-zero only in the rows of the batch's ids; backward lists them, sorted, in
+    `grad_rows["weight"]` (what a lazy optimiser updates), and clears just those rows next time.
     """
+
+    row_sparse = ("weight",)
 
     def __init__(self, vocab_size: int, dim: int, *, rng: np.random.Generator, dtype=np.float32,
                  padding_id: int | None = 0, pretrained: Array | None = None,
@@ -50,12 +58,19 @@ class Embedding(Module):
 
         def backward(d_out: Array) -> None:
             grad = self.grads["weight"]
-            grad.fill(0)
+            written = self.grad_rows.get("weight")
+            if written is None:
+                grad.fill(0)
+            else:
+                grad[written] = 0
             if self.frozen:
+                self.grad_rows["weight"] = np.empty(0, dtype=np.intp)
                 return
-            scatter_add_rows(grad, ids, d_out)
+            rows = scatter_add_rows(grad, ids, d_out)
             if self.padding_id is not None:
                 grad[self.padding_id] = 0
+                rows = rows[rows != self.padding_id]
+            self.grad_rows["weight"] = rows
 
         return weight[ids], backward
 

@@ -42,9 +42,10 @@ from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.eval.report import write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
+from lstm_cli.train.average import WeightAverage
 from lstm_cli.train.checkpoint import load_checkpoint, save_checkpoint
 from lstm_cli.train.lock import RunLock
-from lstm_cli.train.optim import BlockScratch, blocks, clip_grad_norm, make_optimizer
+from lstm_cli.train.optim import clip_grad_norm, grad_norm, make_optimizer
 from lstm_cli.train.schedule import make_schedule
 
 
@@ -117,36 +118,6 @@ class LoopState:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-class WeightAverage:
-    """Exponential moving average of the weights, w̄ ← d·w̄ + (1 − d)·w after every update;
-    `swapped_in()` evaluates (and saves) the model with w̄ in place of w."""
-
-    def __init__(self, params: dict[str, np.ndarray], decay: float) -> None:
-        self.params = params
-        self.decay = decay
-        self.average = {name: value.copy() for name, value in params.items()}
-        self._scratch = BlockScratch(1)
-
-    def update(self) -> None:
-        for name, value in self.params.items():
-            for average, weight in blocks([self.average[name], value]):
-                scratch, = self._scratch.like(weight)
-                np.multiply(weight, 1.0 - self.decay, out=scratch)
-                average *= self.decay
-                average += scratch
-
-    @contextmanager
-    def swapped_in(self) -> Iterator[None]:
-        saved = {name: value.copy() for name, value in self.params.items()}
-        for name, value in self.params.items():
-            value[...] = self.average[name]
-        try:
-            yield
-        finally:
-            for name, value in self.params.items():
-                value[...] = saved[name]
 
 
 @contextmanager
@@ -299,14 +270,16 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
     params, grads = tagger.named_params(), tagger.named_grads()
     opt = config.train.optimizer
     optimizer = make_optimizer(opt.name, params, frozen=tagger.frozen,
-                               weight_decay=config.train.weight_decay,
+                               weight_decay=config.train.weight_decay, lazy=opt.lazy,
                                **_optimizer_options(opt))
     if checkpoint is not None and checkpoint.optimizer_state is not None:
         optimizer.load_state_dict(*checkpoint.optimizer_state)
-    ema = WeightAverage(params, config.train.ema) if config.train.ema else None
+    row_sparse = [name for name in tagger.row_sparse_names() if name in optimizer.trainable] \
+        if opt.lazy else []
+    ema = WeightAverage(params, config.train.ema, row_sparse=row_sparse) \
+        if config.train.ema else None
     if ema is not None and checkpoint is not None:
-        for name, average in ema.average.items():
-            average[...] = checkpoint.extra_arrays[f"ema.{name}"]
+        ema.load_state_dict(checkpoint.extra_arrays)
     schedule = make_schedule(_schedule_options(config))
     train_examples = _training_examples(config, splits)
     train_encoded = encode_examples(train_examples, trained.vocabs)
@@ -324,8 +297,8 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
         state.rng = {"order_epoch_start": state.rng.get("order_epoch_start"),
                      "order": order_rng.bit_generator.state,
                      "dropout": dropout_rng.bit_generator.state}
-        extra = None if ema is None else {f"ema.{n}": a for n, a in ema.average.items()}
-        save_checkpoint(directory, params=ema.average if averaged and ema else params,
+        extra = None if ema is None else ema.state_dict()
+        save_checkpoint(directory, params=ema.averaged() if averaged and ema else params,
                         optimizer_state=optimizer.state_dict(), extra_arrays=extra,
                         meta={**model_meta(trained), "train_state": state.to_dict(),
                               "metrics": metrics})
@@ -355,14 +328,15 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                 batch = batches[index]
                 lr = schedule.lr_at(state.epoch, state.step)
                 loss = tagger.loss_and_grads(batch, rng=dropout_rng)
-                norm = clip_grad_norm(grads, config.train.clip_norm) if config.train.clip_norm \
-                    else math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+                rows = tagger.named_grad_rows()
+                norm = clip_grad_norm(grads, config.train.clip_norm, rows) \
+                    if config.train.clip_norm else grad_norm(grads, rows)
                 if not (math.isfinite(loss) and math.isfinite(norm)):
                     _non_finite(config, log, epoch, state, loss, norm, last_dir)
                 else:
-                    optimizer.step(grads, lr)
+                    optimizer.step(grads, lr, rows)
                     if ema is not None:
-                        ema.update()
+                        ema.update(rows)
                     state.step += 1
                     state.last_finite_loss = loss
                     tokens = int(batch.mask.sum())

@@ -10,9 +10,17 @@ g <- g + wd * p. `adamw` instead decays the parameter itself, outside the adapti
 (Loshchilov & Hutter): p <- p - lr * wd * p, then the Adam step with the raw gradient.
 
 Frozen parameters (`frozen=` names) are neither updated nor given state; their gradients may be
-absent from `grads`. `state_dict` returns slot arrays keyed `<slot>/<param name>` and scalars
-(`optimizer`, `step`); `load_state_dict` copies them back so that a resumed run continues bit for
-bit. Hyperparameters are not part of the state: they come from the config on resume.
+absent from `grads`.
+
+`lazy=True` updates a parameter with a row-sparse gradient (an embedding table; `step`'s `rows`
+name the rows its gradient has) in those rows only: their slots and weight decay too, while the
+other rows and their state wait untouched (TensorFlow's LazyAdam, PyTorch's SparseAdam; t
+still counts every step). SGD without weight decay gives the same result either way; for the
+others it is a different, much cheaper optimiser when a batch sees a small part of a vocabulary.
+
+`state_dict` returns slot arrays keyed `<slot>/<param name>` and scalars (`optimizer`, `step`);
+`load_state_dict` copies them back so that a resumed run continues bit for bit. Hyperparameters
+are not part of the state: they come from the config on resume.
 """
 
 from __future__ import annotations
@@ -34,21 +42,35 @@ class OptimizerState(NamedTuple):
     scalars: dict[str, Any]
 
 
-def clip_grad_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> float:
+def grad_norm(grads: Mapping[str, np.ndarray],
+              rows: Mapping[str, np.ndarray] | None = None) -> float:
+    """The global L2 norm of `grads`. For the names in `rows` only those rows are read: a
+    row-sparse gradient (`Module.named_grad_rows`) is zero everywhere else."""
+    rows = rows or {}
+    # float() per array sums in float64 across arrays; np.vdot does not allocate for
+    # contiguous arrays.
+    return math.sqrt(sum(float(np.vdot(part, part)) for part in (
+        grad[rows[name]] if name in rows else grad for name, grad in grads.items())))
+
+
+def clip_grad_norm(grads: Mapping[str, np.ndarray], max_norm: float,
+                   rows: Mapping[str, np.ndarray] | None = None) -> float:
     """Scale all `grads` in place so their global L2 norm is at most `max_norm`.
 
-    Returns the norm before clipping. A NaN or infinite norm is returned without touching the
-    gradients, so the caller can detect divergence.
+    Returns the norm before clipping (`grad_norm`, with the same `rows`). A NaN or infinite norm
+    is returned without touching the gradients, so the caller can detect divergence.
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive, got {max_norm}")
-    # float() per array sums in float64 across arrays; np.vdot does not allocate for
-    # contiguous arrays.
-    total_norm = math.sqrt(sum(float(np.vdot(grad, grad)) for grad in grads.values()))
+    rows = rows or {}
+    total_norm = grad_norm(grads, rows)
     if math.isfinite(total_norm) and total_norm > max_norm:
         scale = max_norm / total_norm
-        for grad in grads.values():
-            grad *= scale
+        for name, grad in grads.items():
+            if name in rows:
+                grad[rows[name]] *= scale
+            else:
+                grad *= scale
     return total_norm
 
 
@@ -109,7 +131,7 @@ class Optimizer:
     decoupled_weight_decay: ClassVar[bool] = False
 
     def __init__(self, params: Mapping[str, np.ndarray], *, weight_decay: float = 0.0,
-                 frozen: Iterable[str] = ()) -> None:
+                 frozen: Iterable[str] = (), lazy: bool = False) -> None:
         frozen = set(frozen)
         unknown = sorted(frozen - params.keys())
         if unknown:
@@ -118,6 +140,7 @@ class Optimizer:
         self.params = params
         self.weight_decay = weight_decay
         self.frozen = frozenset(frozen)
+        self.lazy = lazy
         self.trainable = [name for name in params if name not in self.frozen]
         self.step_count = 0
         self.slots = {slot: {name: np.zeros_like(params[name]) for name in self.trainable}
@@ -125,8 +148,12 @@ class Optimizer:
         self._l2 = weight_decay > 0 and not self.decoupled_weight_decay
         self._scratch = BlockScratch(2)                  # work, decayed gradient
 
-    def step(self, grads: Mapping[str, np.ndarray], lr: float) -> None:
-        """Apply one update with learning rate `lr` to every trainable parameter, in place."""
+    def step(self, grads: Mapping[str, np.ndarray], lr: float,
+             rows: Mapping[str, np.ndarray] | None = None) -> None:
+        """Apply one update with learning rate `lr` to every trainable parameter, in place.
+
+        `rows` (used when `lazy`): for parameters whose gradient is non-zero only in some rows,
+        those rows' sorted ids (`Module.named_grad_rows`)."""
         for name in self.trainable:  # check everything before changing anything
             if name not in grads:
                 raise KeyError(f"no gradient for trainable parameter {name}")
@@ -137,14 +164,25 @@ class Optimizer:
         for name in self.trainable:
             arrays = [self.params[name], grads[name],
                       *(self.slots[slot][name] for slot in self.slot_names)]
-            for param, grad, *slot_blocks in blocks(arrays):
-                work, decayed = self._scratch.like(param)
-                if self._l2:
-                    np.multiply(param, self.weight_decay, out=decayed)
-                    decayed += grad
-                    grad = decayed
-                self._update(param, grad, lr, dict(zip(self.slot_names, slot_blocks,
-                                                        strict=True)), work)
+            index = rows.get(name) if self.lazy and rows else None
+            if index is None:
+                for block in blocks(arrays):
+                    self._update_block(*block, lr=lr)
+            else:                     # the rows gathered, updated as one block, written back
+                param_rows, grad_rows, *slot_rows = (array[index] for array in arrays)
+                self._update_block(param_rows, grad_rows, *slot_rows, lr=lr)
+                self.params[name][index] = param_rows
+                for slot, updated in zip(self.slot_names, slot_rows, strict=True):
+                    self.slots[slot][name][index] = updated
+
+    def _update_block(self, param: np.ndarray, grad: np.ndarray, *slot_blocks: np.ndarray,
+                      lr: float) -> None:
+        work, decayed = self._scratch.like(param)
+        if self._l2:
+            np.multiply(param, self.weight_decay, out=decayed)
+            decayed += grad
+            grad = decayed
+        self._update(param, grad, lr, dict(zip(self.slot_names, slot_blocks, strict=True)), work)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, lr: float,
                 slots: dict[str, np.ndarray], work: np.ndarray) -> None:
@@ -203,8 +241,9 @@ class Momentum(Optimizer):
     slot_names = ("velocity",)
 
     def __init__(self, params: Mapping[str, np.ndarray], *, momentum: float = 0.9,
-                 weight_decay: float = 0.0, frozen: Iterable[str] = ()) -> None:
-        super().__init__(params, weight_decay=weight_decay, frozen=frozen)
+                 weight_decay: float = 0.0, frozen: Iterable[str] = (),
+                 lazy: bool = False) -> None:
+        super().__init__(params, weight_decay=weight_decay, frozen=frozen, lazy=lazy)
         _check_range(self.name, "momentum", momentum, 0.0, 1.0)
         self.momentum = momentum
 
@@ -241,8 +280,9 @@ class RMSprop(Optimizer):
     slot_names = ("square_avg",)
 
     def __init__(self, params: Mapping[str, np.ndarray], *, rho: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, frozen: Iterable[str] = ()) -> None:
-        super().__init__(params, weight_decay=weight_decay, frozen=frozen)
+                 weight_decay: float = 0.0, frozen: Iterable[str] = (),
+                 lazy: bool = False) -> None:
+        super().__init__(params, weight_decay=weight_decay, frozen=frozen, lazy=lazy)
         _check_range(self.name, "rho", rho, 0.0, 1.0)
         _check_range(self.name, "eps", eps, 0.0, math.inf)
         self.rho, self.eps = rho, eps
@@ -272,8 +312,8 @@ class Adam(Optimizer):
 
     def __init__(self, params: Mapping[str, np.ndarray], *, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
-                 frozen: Iterable[str] = ()) -> None:
-        super().__init__(params, weight_decay=weight_decay, frozen=frozen)
+                 frozen: Iterable[str] = (), lazy: bool = False) -> None:
+        super().__init__(params, weight_decay=weight_decay, frozen=frozen, lazy=lazy)
         _check_range(self.name, "beta1", beta1, 0.0, 1.0)
         _check_range(self.name, "beta2", beta2, 0.0, 1.0)
         _check_range(self.name, "eps", eps, 0.0, math.inf)

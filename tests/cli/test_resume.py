@@ -52,10 +52,14 @@ def test_resume_after_an_epoch_matches_an_uninterrupted_run(tiny, cli):
     assert "resuming" in (split / "train.log").read_text()
 
 
-def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, monkeypatch):
+@pytest.mark.parametrize("overrides", [[], ["--set", "train.ema=0.9", "--set",
+                                             "train.optimizer.lazy=true"]],
+                         ids=["plain", "lazy-rows-and-average"])
+def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, monkeypatch,
+                                                                   overrides):
     """A real SIGINT, sent from inside the 7th batch (epoch 2, batch 2 of 5)."""
     whole, broken = tiny["dir"] / "whole", tiny["dir"] / "broken"
-    assert cli("train", tiny["config"], "--out", whole, "-q").code == 0
+    assert cli("train", tiny["config"], "--out", whole, "-q", *overrides).code == 0
 
     original, calls = SequenceTagger.loss_and_grads, []
 
@@ -66,7 +70,7 @@ def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, mo
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(SequenceTagger, "loss_and_grads", interrupting)
-    result = cli("train", tiny["config"], "--out", broken, "-q")
+    result = cli("train", tiny["config"], "--out", broken, "-q", *overrides)
     assert result.code == 130
     assert len(calls) == 7                                  # stopped after the current batch
     state = load_checkpoint(broken / "checkpoints" / "last").meta["train_state"]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lstm_cli.errors import CheckpointError, ConfigError
-from lstm_cli.train.optim import OPTIMIZERS, clip_grad_norm, make_optimizer
+from lstm_cli.train.optim import OPTIMIZERS, clip_grad_norm, grad_norm, make_optimizer
 from lstm_cli.train.schedule import make_schedule
 
 
@@ -255,3 +255,68 @@ def test_updating_in_blocks_is_bit_for_bit_the_whole_update(name, monkeypatch):
         results.append(params)
     for key in start:
         np.testing.assert_array_equal(results[0][key], results[1][key], err_msg=key)
+
+
+def _row_sparse_steps(name: str, lazy: bool, touched: list[list[int]], **options):
+    """A (6, 3) table and a dense vector, stepped with gradients only in the `touched` rows."""
+    rng = np.random.default_rng(2)
+    params = {"table": rng.standard_normal((6, 3)), "dense": rng.standard_normal(4)}
+    optimizer = make_optimizer(name, params, lazy=lazy, **options)
+    for rows in touched:
+        grads = {"table": np.zeros((6, 3)), "dense": rng.standard_normal(4)}
+        grads["table"][rows] = rng.standard_normal((len(rows), 3))
+        optimizer.step(grads, 0.01, {"table": np.array(rows, dtype=np.intp)})
+    return params, optimizer
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_lazy_update_leaves_rows_without_gradient_and_their_state_alone(name):
+    touched = [[0, 2], [2, 5], [0, 2]]
+    params, optimizer = _row_sparse_steps(name, True, touched, weight_decay=0.1)
+    start, _ = _row_sparse_steps(name, True, [])
+    for row in (1, 3, 4):                                  # never in a batch: as initialised
+        np.testing.assert_array_equal(params["table"][row], start["table"][row])
+        for slots in optimizer.slots.values():
+            assert not slots["table"][row].any()
+    assert not np.array_equal(params["table"][5], start["table"][5])
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_lazy_update_is_the_dense_update_when_every_step_touches_the_same_rows(name):
+    """Rows that never get a gradient keep zero state, so dense and lazy agree exactly; the dense
+    parameter is updated the same either way."""
+    touched = [[1, 4]] * 3
+    lazy, _ = _row_sparse_steps(name, True, touched)
+    dense, _ = _row_sparse_steps(name, False, touched)
+    for key in lazy:
+        np.testing.assert_array_equal(lazy[key], dense[key], err_msg=key)
+
+
+def test_lazy_adam_differs_from_dense_adam_once_a_row_sits_out_a_step():
+    """Dense Adam keeps moving a row on its momentum after its gradient stops; lazy Adam waits."""
+    touched = [[0, 1], [1], [1]]
+    lazy, _ = _row_sparse_steps("adam", True, touched)
+    dense, _ = _row_sparse_steps("adam", False, touched)
+    assert not np.array_equal(lazy["table"][0], dense["table"][0])
+    np.testing.assert_array_equal(lazy["dense"], dense["dense"])
+
+
+def test_lazy_sgd_is_dense_sgd_whatever_the_rows():
+    touched = [[0, 2], [2, 5], [3]]
+    lazy, _ = _row_sparse_steps("sgd", True, touched)
+    dense, _ = _row_sparse_steps("sgd", False, touched)
+    np.testing.assert_array_equal(lazy["table"], dense["table"])
+
+
+def test_norm_and_clipping_read_only_the_listed_rows_of_a_row_sparse_gradient():
+    rng = np.random.default_rng(3)
+    table = np.zeros((50, 4))
+    table[[3, 7]] = rng.standard_normal((2, 4))
+    grads = {"table": table, "dense": rng.standard_normal(6)}
+    whole = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    rows = {"table": np.array([3, 7])}
+    assert grad_norm(grads, rows) == pytest.approx(whole, rel=1e-12)
+    expected = {name: grad * (0.5 / whole) for name, grad in grads.items()}
+    assert clip_grad_norm(grads, 0.5, rows) == pytest.approx(whole, rel=1e-12)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(grad, expected[name], rtol=1e-12)

@@ -1,0 +1,114 @@
+"""The exponential moving average of the weights that evaluation and the best checkpoint use.
+
+After every optimiser step:  w̄ ← d·w̄ + (1 − d)·w.
+
+A parameter that a lazy optimiser updates row by row (an embedding table) is averaged lazily: a
+row that kept the value w for k steps has w̄ ← d^k·w̄ + (1 − d^k)·w, the same sum as k single
+steps, so each row is brought up to date only when it changes again (from a copy of its value
+before the step) or when the averages are read, instead of at every step over the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+
+import numpy as np
+
+from lstm_cli.errors import CheckpointError
+from lstm_cli.train.optim import BlockScratch, blocks
+
+
+class WeightAverage:
+    """w̄ for every parameter in `params`; those named in `row_sparse` are averaged lazily, and
+    `update` must then be told which of their rows the step changed (the others must not have).
+
+    State per lazy parameter: `average` (each row's w̄ as of step `last[row]`) and `held`, the
+    weights as of the last update (the value each row kept since `last[row]`).
+    """
+
+    def __init__(self, params: Mapping[str, np.ndarray], decay: float, *,
+                 row_sparse: Iterable[str] = ()) -> None:
+        self.params = params
+        self.decay = decay
+        self.steps = 0
+        self.average = {name: value.copy() for name, value in params.items()}
+        self.last = {name: np.zeros(len(params[name]), dtype=np.int64) for name in row_sparse}
+        self.held = {name: params[name].copy() for name in self.last}
+        self._scratch = BlockScratch(1)
+
+    def update(self, rows: Mapping[str, np.ndarray] | None = None) -> None:
+        """Average in the weights after one more optimiser step; `rows[name]` lists the rows of
+        each lazy parameter that the step changed."""
+        self.steps += 1
+        decay = self.decay
+        for name, value in self.params.items():
+            if name not in self.last:
+                for average, weight in blocks([self.average[name], value]):
+                    scratch, = self._scratch.like(weight)
+                    np.multiply(weight, 1.0 - decay, out=scratch)
+                    average *= decay
+                    average += scratch
+                continue
+            if rows is None or name not in rows:
+                raise ValueError(f"{name} is averaged lazily: update needs the rows that changed")
+            changed = rows[name]
+            new = value[changed]
+            average = _caught_up(self.average[name][changed], self.held[name][changed], decay,
+                                 self.steps - 1 - self.last[name][changed])  # to the last step
+            average *= decay                                                 # ... and this one
+            average += (1.0 - decay) * new
+            self.average[name][changed] = average
+            self.held[name][changed] = new
+            self.last[name][changed] = self.steps
+
+    def averaged(self) -> dict[str, np.ndarray]:
+        """w̄ of every parameter as of the last update (lazy ones computed, the rest as kept)."""
+        out = dict(self.average)
+        for name, last in self.last.items():
+            out[name] = _caught_up(self.average[name].copy(), self.held[name], self.decay,
+                                   self.steps - last)
+        return out
+
+    @contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        """Evaluate (or save) the model with w̄ in place of w; w is restored afterwards."""
+        saved = {name: value.copy() for name, value in self.params.items()}
+        for name, average in self.averaged().items():
+            self.params[name][...] = average
+        try:
+            yield
+        finally:
+            for name, value in self.params.items():
+                value[...] = saved[name]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays to checkpoint: `ema.<name>` (w̄ as kept), `ema_last.<name>` for lazy parameters
+        and `ema_steps`. `held` is not saved: between steps it equals the weights."""
+        state = {f"ema.{name}": average for name, average in self.average.items()}
+        state.update({f"ema_last.{name}": last for name, last in self.last.items()})
+        state["ema_steps"] = np.array(self.steps, dtype=np.int64)
+        return state
+
+    def load_state_dict(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Restore `state_dict`'s arrays into an average built over the restored weights."""
+        wanted = [f"ema.{name}" for name in self.average] + [f"ema_last.{name}"
+                                                            for name in self.last]
+        missing = [key for key in wanted if key not in arrays]
+        if missing or (self.last and "ema_steps" not in arrays):
+            raise CheckpointError("checkpoint has no weight average to match the config's "
+                                  f"train.ema (missing: {', '.join(missing) or 'ema_steps'})")
+        for name, average in self.average.items():
+            average[...] = arrays[f"ema.{name}"]
+        for name, last in self.last.items():
+            last[...] = arrays[f"ema_last.{name}"]
+        self.steps = int(arrays.get("ema_steps", 0))
+
+
+def _caught_up(average: np.ndarray, held: np.ndarray, decay: float,
+               steps: np.ndarray) -> np.ndarray:
+    """average ← d^k·average + (1 − d^k)·held per row, k = steps[row]; in place, returned."""
+    kept = np.power(decay, steps).astype(average.dtype).reshape(-1, *(1,) * (average.ndim - 1))
+    average *= kept
+    average += (1 - kept) * held
+    return average
