@@ -38,6 +38,7 @@ from lstm_cli.data.prepare import Splits, load_splits, window_spec
 from lstm_cli.data.vectors import build_embedding_matrix, read_vectors
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.data.windows import make_windows
+from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.eval.report import write_report
 from lstm_cli.inference import evaluate
@@ -162,7 +163,10 @@ def higher_is_better(metric: str) -> bool:
     return not any(word in metric for word in ("loss", "error", "mse", "mae"))
 
 
-def _prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator):
+def prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator
+                          ) -> tuple[Splits, Vocabs, np.ndarray | None, int]:
+    """Read the splits and build what a fresh model needs from the training data: the
+    vocabularies, the pretrained embedding matrix (or None) and the frame width (0 for tokens)."""
     splits = load_splits(config, warn=log)
     data = config.data
     affixes = config.model.affixes
@@ -196,6 +200,37 @@ def word_dropout_table(config: Config, vocabs: Vocabs, examples) -> np.ndarray |
         table = np.full(len(vocab), rate)
     table[[vocab.pad_id, vocab.unk_id]] = 0.0
     return table
+
+
+class Updater:
+    """One training step for `tagger` under `config.train`: gradients, clipping, the optimiser
+    (`optimizer`) and the weight average (`average`, None without `train.ema`)."""
+
+    def __init__(self, config: Config, tagger: SequenceTagger) -> None:
+        opt = config.train.optimizer
+        self.tagger = tagger
+        self.clip_norm = config.train.clip_norm
+        self.params, self.grads = tagger.named_params(), tagger.named_grads()
+        self.optimizer = make_optimizer(opt.name, self.params, frozen=tagger.frozen,
+                                        weight_decay=config.train.weight_decay, lazy=opt.lazy,
+                                        **_optimizer_options(opt))
+        row_sparse = [name for name in tagger.row_sparse_names()
+                      if name in self.optimizer.trainable] if opt.lazy else []
+        self.average = WeightAverage(self.params, config.train.ema, row_sparse=row_sparse) \
+            if config.train.ema else None
+
+    def step(self, batch, lr: float, rng: np.random.Generator) -> tuple[float, float]:
+        """Forward, backward and, when the loss and the gradient norm are finite, the update;
+        returns both (the norm before clipping) for the caller to judge."""
+        loss = self.tagger.loss_and_grads(batch, rng=rng)
+        rows = self.tagger.named_grad_rows()
+        norm = clip_grad_norm(self.grads, self.clip_norm, rows) if self.clip_norm \
+            else grad_norm(self.grads, rows)
+        if math.isfinite(loss) and math.isfinite(norm):
+            self.optimizer.step(self.grads, lr, rows)
+            if self.average is not None:
+                self.average.update(rows)
+        return loss, norm
 
 
 def _training_examples(config: Config, splits: Splits):
@@ -257,7 +292,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
         if (last_dir.exists() or (run_dir / "metrics.jsonl").exists()):
             raise LstmError("the run directory already holds a run", path=run_dir,
                             hint="use --resume to continue it, or choose another --out")
-        splits, vocabs, pretrained, frame_dim = _prepare_training_data(config, log, init_rng)
+        splits, vocabs, pretrained, frame_dim = prepare_training_data(config, log, init_rng)
         tagger = build_model(config, vocabs, rng=init_rng, frame_dim=frame_dim,
                              pretrained=pretrained)
         trained = TrainedModel(config, vocabs, tagger, frame_dim)
@@ -267,17 +302,10 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
             encode_examples(examples, trained.vocabs)
     fsutil.atomic_write_text(run_dir / "config.yaml", config.to_yaml())
     tagger = trained.tagger
-    params, grads = tagger.named_params(), tagger.named_grads()
-    opt = config.train.optimizer
-    optimizer = make_optimizer(opt.name, params, frozen=tagger.frozen,
-                               weight_decay=config.train.weight_decay, lazy=opt.lazy,
-                               **_optimizer_options(opt))
+    updater = Updater(config, tagger)
+    optimizer, ema, params = updater.optimizer, updater.average, updater.params
     if checkpoint is not None and checkpoint.optimizer_state is not None:
         optimizer.load_state_dict(*checkpoint.optimizer_state)
-    row_sparse = [name for name in tagger.row_sparse_names() if name in optimizer.trainable] \
-        if opt.lazy else []
-    ema = WeightAverage(params, config.train.ema, row_sparse=row_sparse) \
-        if config.train.ema else None
     if ema is not None and checkpoint is not None:
         ema.load_state_dict(checkpoint.extra_arrays)
     schedule = make_schedule(_schedule_options(config))
@@ -327,16 +355,10 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
             for index in range(state.batch, len(batches)):
                 batch = batches[index]
                 lr = schedule.lr_at(state.epoch, state.step)
-                loss = tagger.loss_and_grads(batch, rng=dropout_rng)
-                rows = tagger.named_grad_rows()
-                norm = clip_grad_norm(grads, config.train.clip_norm, rows) \
-                    if config.train.clip_norm else grad_norm(grads, rows)
+                loss, norm = updater.step(batch, lr, dropout_rng)
                 if not (math.isfinite(loss) and math.isfinite(norm)):
                     _non_finite(config, log, epoch, state, loss, norm, last_dir)
                 else:
-                    optimizer.step(grads, lr, rows)
-                    if ema is not None:
-                        ema.update(rows)
                     state.step += 1
                     state.last_finite_loss = loss
                     tokens = int(batch.mask.sum())
