@@ -40,6 +40,10 @@ class WeightAverage:
     def update(self, rows: Mapping[str, np.ndarray] | None = None) -> None:
         """Average in the weights after one more optimiser step; `rows[name]` lists the rows of
         each lazy parameter that the step changed."""
+        missing = [name for name in self.last if rows is None or name not in rows]
+        if missing:                                 # checked before anything changes
+            raise ValueError(f"{', '.join(missing)} averaged lazily: update needs the rows "
+                             "that changed")
         self.steps += 1
         decay = self.decay
         for name, value in self.params.items():
@@ -50,8 +54,6 @@ class WeightAverage:
                     average *= decay
                     average += scratch
                 continue
-            if rows is None or name not in rows:
-                raise ValueError(f"{name} is averaged lazily: update needs the rows that changed")
             changed = rows[name]
             new = value[changed]
             average = _caught_up(self.average[name][changed], self.held[name][changed], decay,

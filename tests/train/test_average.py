@@ -69,10 +69,14 @@ def test_lazy_average_resumed_from_its_state_continues_bit_for_bit():
         np.testing.assert_array_equal(resumed.averaged()[name], expected)
 
 
-def test_lazy_update_without_the_changed_rows_is_refused():
-    params = {"table": np.zeros((3, 2))}
+def test_lazy_update_without_the_changed_rows_is_refused_and_changes_nothing():
+    params = {"dense": np.ones(2), "table": np.zeros((3, 2))}
+    average = WeightAverage(params, 0.9, row_sparse=["table"])
+    params["dense"][...] = 5.0
     with pytest.raises(ValueError, match="table"):
-        WeightAverage(params, 0.9, row_sparse=["table"]).update()
+        average.update()
+    assert average.steps == 0
+    np.testing.assert_array_equal(average.average["dense"], np.ones(2))
 
 
 def test_loading_a_state_without_the_lazy_bookkeeping_is_a_checkpoint_error():
