@@ -8,6 +8,7 @@ misspelt.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -433,5 +434,6 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
 
 
 def config_from_dict(data: dict[str, Any], overrides: list[str] | None = None) -> Config:
-    """Validate a config held in memory (e.g. the one saved in a checkpoint)."""
-    return validate_config(apply_overrides(dict(data), overrides or []))
+    """Validate a config held in memory (e.g. the one saved in a checkpoint); `data` itself is
+    left untouched (the overrides go into a deep copy)."""
+    return validate_config(apply_overrides(copy.deepcopy(data), overrides or []))

@@ -1,13 +1,14 @@
 """Config keys of the sequence-level outputs, the shipped classic configs, and `lstm train` with
 them end to end."""
 
+import copy
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from lstm_cli.classic.runner import CELLS, task_config
+from lstm_cli.classic.runner import CELLS, run_trial, task_config
 from lstm_cli.classic.tasks import TASKS
 from lstm_cli.cli.main import main
 from lstm_cli.config import config_from_dict, load_config
@@ -60,3 +61,25 @@ def test_lstm_train_runs_a_classic_config(tmp_path, capsys, name, summary):
     assert report["num_sequences"] == 4
     assert main(["eval", str(tmp_path / "run"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["num_sequences"] == 4
+
+
+def test_config_from_dict_leaves_the_callers_dict_alone():
+    data = {"model": {"hidden_size": 8, "crf": {"constraints": True}}}
+    config_from_dict(data, ["model.hidden_size=4", "model.crf.constraints=false",
+                            "model.variant=NFG"])
+    assert data == {"model": {"hidden_size": 8, "crf": {"constraints": True}}}
+
+
+def test_a_cell_override_does_not_leak_into_the_next_cells_config():
+    """`lstm classic --cells lstm-nfg,lstm` once trained the `lstm` row without forget gates."""
+    task = TASKS["continual-reber"]
+    assert task_config(task, "lstm-nfg", 0).model.variant == "NFG"
+    assert task_config(task, "lstm", 0).model.variant == "vanilla"
+
+
+def test_runs_leave_the_task_table_unchanged():
+    before = copy.deepcopy({name: task.config for name, task in TASKS.items()})
+    for name in TASKS:
+        for cell in CELLS:
+            run_trial(TASKS[name], cell, seed=0, budget=8, overrides=["train.batch_size=4"])
+    assert {name: task.config for name, task in TASKS.items()} == before
