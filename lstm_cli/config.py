@@ -10,14 +10,55 @@ from __future__ import annotations
 
 import copy
 import difflib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError, core_schema
 
 from lstm_cli.data.affixes import affix_names
+from lstm_cli.data.dataset import CONFIG_FORMATS
+from lstm_cli.engine.activations import ACTIVATIONS
+from lstm_cli.engine.cells import CELLS, LSTM_VARIANTS
+from lstm_cli.engine.outputs import OUTPUTS
+from lstm_cli.engine.outputs.base import OutputLayer, Targets
 from lstm_cli.errors import ConfigError
+from lstm_cli.eval.metric_registry import selectable_metrics
+from lstm_cli.train.optim import OPTIMIZERS
+from lstm_cli.train.schedule import SCHEDULES
+
+
+class _RegistryNames:
+    """Validates a name against a registry's keys as they are when a config is validated, so
+    each name is written once, beside what it names, and one registered at runtime (a new
+    output layer) is accepted. Errors and the JSON schema read as a `Literal`'s."""
+
+    def __init__(self, registry: Iterable[str]) -> None:
+        self.registry = registry
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate, serialization=core_schema.to_string_ser_schema())
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"enum": list(self.registry), "type": "string"}
+
+    def validate(self, value: Any) -> str:
+        names = list(self.registry)
+        if isinstance(value, str) and value in names:
+            return value
+        quoted = [repr(name) for name in names]
+        expected = quoted[0] if len(quoted) == 1 else \
+            f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                  {"expected": expected})
+
+
+def one_of(registry: Iterable[str]) -> Any:
+    """The type of a config field that names an entry of `registry` (its keys, in order)."""
+    return Annotated[str, _RegistryNames(registry)]
 
 
 class Section(BaseModel):
@@ -59,7 +100,7 @@ class BuiltinDataConfig(Section):
 
 
 class DataConfig(Section):
-    format: Literal["conll", "conllu", "jsonl", "dense"] = "conll"
+    format: one_of(CONFIG_FORMATS) = "conll"
     builtin: BuiltinDataConfig | None = None
     train: str | None = None
     dev: str | None = None
@@ -157,17 +198,12 @@ class RegressionConfig(Section):
     tolerance: float = Field(0.04, gt=0)
 
 
-REGRESSION_METRICS = ("mse", "mae", "within_tolerance", "sequence_accuracy", "loss")
-"""The keys of a regression report that model selection can use."""
-
-
-Activation = Literal["sigmoid", "tanh", "relu", "identity"]
+Activation = one_of(ACTIVATIONS)
 
 
 class ModelConfig(Section):
-    cell: Literal["lstm", "gru", "rnn"] = "lstm"
-    variant: Literal["vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR"] = \
-        "vanilla"
+    cell: one_of(CELLS) = "lstm"
+    variant: one_of(LSTM_VARIANTS) = "vanilla"
     peepholes: bool = False
     hidden_size: int = Field(128, ge=1)
     num_layers: int = Field(1, ge=1)
@@ -188,7 +224,7 @@ class ModelConfig(Section):
     word_dropout: float = Field(0.0, ge=0, lt=1)
     word_dropout_alpha: float = Field(0.0, ge=0)
     features: dict[str, int] = Field(default_factory=dict)
-    output: Literal["softmax", "crf", "ctc", "last_softmax", "regression"] = "softmax"
+    output: one_of(OUTPUTS) = "softmax"
     class_weights: dict[str, float] | None = None
     crf: CRFConfig = Field(default_factory=CRFConfig)
     ctc: CTCConfig = Field(default_factory=CTCConfig)
@@ -197,9 +233,23 @@ class ModelConfig(Section):
     init: InitConfig = Field(default_factory=InitConfig)
     dtype: Literal["float32", "float64"] = "float32"
 
+    @property
+    def output_layer(self) -> type[OutputLayer]:
+        """The class of the configured output layer."""
+        return OUTPUTS[self.output]
+
+    def output_section(self) -> dict[str, Any]:
+        """The keys of the output layer's own section (`model.crf`, …), {} when it has none."""
+        section = self.output_layer.config_section
+        return {} if section is None else getattr(self, section).model_dump()
+
+    def output_targets(self) -> Targets:
+        """What the configured output layer is trained against (see engine/outputs/base.py)."""
+        return self.output_layer.targets_for(**self.output_section())
+
 
 class OptimizerConfig(Section):
-    name: Literal["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"] = "adam"
+    name: one_of(OPTIMIZERS) = "adam"
     lr: float = Field(0.001, gt=0)
     momentum: float = Field(0.9, ge=0, lt=1)
     beta1: float = Field(0.9, ge=0, lt=1)
@@ -210,7 +260,7 @@ class OptimizerConfig(Section):
 
 
 class ScheduleConfig(Section):
-    name: Literal["constant", "step", "exponential", "cosine"] = "constant"
+    name: one_of(SCHEDULES) = "constant"
     step_size: int = Field(10, ge=1)
     gamma: float = Field(0.5, gt=0, le=1)
     min_lr: float = Field(0.0, ge=0)
@@ -253,13 +303,14 @@ class Config(Section):
     def _fits_the_output(self) -> Config:
         """Sequence-level outputs take whole sequences and report their own metrics."""
         output = self.model.output
-        if output in ("last_softmax", "regression") and self.data.window is not None:
+        if not self.model.output_layer.windows and self.data.window is not None:
             raise ValueError(f"data.window cuts sequences into windows, but model.output "
                              f"{output} predicts once per sequence; remove data.window")
         metric = self.train.early_stopping.metric
-        if output == "regression" and metric not in REGRESSION_METRICS:
-            raise ValueError(f"train.early_stopping.metric {metric!r} is not in a regression "
-                             f"report; choose one of {', '.join(REGRESSION_METRICS)}")
+        selectable = selectable_metrics(self.model.output_targets().report)
+        if selectable is not None and metric not in selectable:
+            raise ValueError(f"train.early_stopping.metric {metric!r} is not in a {output} "
+                             f"report; choose one of {', '.join(selectable)}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -339,14 +390,21 @@ def _section_type(annotation: Any) -> type[Section] | None:
     return None
 
 
-def suggest_key(parents: list[str], key: str) -> str | None:
-    fields = section_fields(parents)
-    if not fields:
+def nearest_key_hint(parents: list[str], key: str, names: Iterable[str] | None) -> str | None:
+    """"did you mean 'model.hidden_size'?" for a misspelt `key` below `parents`, else the valid
+    keys there (`names`; None when they are unknown)."""
+    names = list(names or ())
+    if not names:
         return None
-    close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
     prefix = ".".join(parents + [""])
     return f"did you mean '{prefix}{close[0]}'?" if close else \
-        f"valid keys here: {', '.join(sorted(fields))}"
+        f"valid keys here: {', '.join(sorted(names))}"
+
+
+def suggest_key(parents: list[str], key: str) -> str | None:
+    """The nearest config key to a misspelt `key` below `parents` (see `nearest_key_hint`)."""
+    return nearest_key_hint(parents, key, section_fields(parents))
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -394,26 +452,41 @@ def validate_config(data: dict[str, Any], *, source: str | None = None,
     try:
         return Config.model_validate(data)
     except ValidationError as error:
-        problem = error.errors()[0]
-        parts = [str(part) for part in problem["loc"]]
-        dotted = ".".join(parts)
-        line = line_for(lines or {}, parts)
-        override = next((key for key in overridden if dotted == key
-                         or dotted.startswith(key + ".") or key.startswith(dotted + ".")), None)
-        if override is not None:
-            source, line = None, None
-        if problem["type"] == "extra_forbidden":
-            raise ConfigError(f"unknown key '{dotted}'", path=source, line=line,
-                              hint=suggest_key(parts[:-1], parts[-1])) from None
-        message = problem["msg"]
-        if problem["type"] == "literal_error":
-            message = f"must be {problem['ctx']['expected']}"
-        found = problem.get("input")
-        found_text = "" if isinstance(found, dict) else f" (found {found!r})"
-        where = dotted or "config"
-        if override is not None:
-            where = f"--set {override}" + ("" if override == dotted else f": {where}")
-        raise ConfigError(f"{where}: {message}{found_text}", path=source, line=line) from None
+        raise render_validation_error(error, source=source, lines=lines, suggest=suggest_key,
+                                      overridden=overridden) from None
+
+
+def render_validation_error(error: ValidationError, *, source: str | Path | None,
+                            lines: dict[str, int] | None,
+                            suggest: Callable[[list[str], str], str | None],
+                            overridden: tuple[str, ...] = (), subject: str = "config"
+                            ) -> ConfigError:
+    """The first problem of a validation error as one ConfigError naming the file, line and
+    dotted key: an unknown key with `suggest(parents, key)`'s hint, a missing one, a name not
+    among the allowed ones, or the validator's message with the value found. A problem under a
+    key in `overridden` (given with `--set`) is blamed on that `--set`, not on the file."""
+    problem = error.errors()[0]
+    parts = [str(part) for part in problem["loc"]]
+    dotted = ".".join(parts)
+    line = line_for(lines or {}, parts)
+    override = next((key for key in overridden if dotted == key
+                     or dotted.startswith(key + ".") or key.startswith(dotted + ".")), None)
+    if override is not None:
+        source, line = None, None
+    if problem["type"] == "extra_forbidden":
+        return ConfigError(f"unknown key '{dotted}'", path=source, line=line,
+                           hint=suggest(parts[:-1], parts[-1]))
+    if problem["type"] == "missing":
+        return ConfigError(f"'{dotted}' is required", path=source, line=line)
+    message = problem["msg"].removeprefix("Value error, ")
+    if problem["type"] == "literal_error":
+        message = f"must be {problem['ctx']['expected']}"
+    found = problem.get("input")
+    found_text = "" if isinstance(found, dict) else f" (found {found!r})"
+    where = dotted or subject
+    if override is not None:
+        where = f"--set {override}" + ("" if override == dotted else f": {where}")
+    return ConfigError(f"{where}: {message}{found_text}", path=source, line=line)
 
 
 def line_for(lines: dict[str, int], parts: list[str]) -> int | None:

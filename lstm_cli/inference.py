@@ -17,7 +17,6 @@ from lstm_cli.data.encoding import encode_example
 from lstm_cli.data.prepare import check_sequence_targets, window_spec
 from lstm_cli.data.types import Example
 from lstm_cli.data.windows import make_windows, stitch
-from lstm_cli.engine.outputs import SEQUENCE_OUTPUTS
 from lstm_cli.eval.metrics import evaluate_labels, evaluate_strings, seen_unseen_accuracy
 from lstm_cli.eval.sequence_metrics import evaluate_classes, evaluate_values
 from lstm_cli.model import TrainedModel
@@ -58,9 +57,10 @@ def _run(model: TrainedModel, examples: Sequence[Example], batch_size: int, *,
         scores, _ = tagger.scores(batch)
         if with_labels:
             losses.append(tagger.output.loss(scores, batch)[0])
-            weights.append(batch.size if _loss_per_sequence(model) else int(batch.mask.sum()))
+            weights.append(batch.size if tagger.output.targets.per_sequence
+                           else int(batch.mask.sum()))
         paths = tagger.output.decode(scores, batch.lengths)
-        if model.config.model.output == "regression":
+        if tagger.output.targets.real:
             for column, position in enumerate(batch.index):
                 values = np.asarray(paths[column], dtype=np.float64)
                 predictions[position] = Prediction([f"{v:.6g}" for v in values.reshape(-1)],
@@ -84,7 +84,7 @@ def predict(model: TrainedModel, examples: Sequence[Example], *, batch_size: int
 def _predict(model: TrainedModel, examples: Sequence[Example], batch_size: int, *,
              with_probs: bool, with_labels: bool) -> tuple[list[Prediction], float | None]:
     spec = window_spec(model.config.data)
-    if spec is None or model.config.model.output == "ctc":
+    if spec is None or not model.tagger.output.targets.token_labels:
         return _run(model, examples, batch_size, with_probs=with_probs, with_labels=with_labels)
     windows = make_windows(examples, spec)
     window_predictions, loss = _run(model, [w.example for w in windows], batch_size,
@@ -104,22 +104,21 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
              batch_size: int = 64) -> dict:
     """The accuracy report of the model on labelled examples (see eval.metrics), with `loss`.
 
-    `last_softmax` and `regression` models get the reports of `eval.sequence_metrics`."""
-    if model.config.model.output in SEQUENCE_OUTPUTS:
+    Outputs with one target per sequence or real targets (`last_softmax`, `regression`) get the
+    reports of `eval.sequence_metrics`."""
+    targets = model.tagger.output.targets
+    if targets.report in ("classes", "values"):
         return _evaluate_sequences(model, examples, batch_size)
     labels = model.vocabs.labels
-    first = next((example for example in examples
-                  if labels.unseen(example.labels or example.target or ())), None)
+    gold = [getattr(example, targets.example_field) or [] for example in examples]
+    first = next((example for example, sequence in zip(examples, gold, strict=True)
+                  if labels.unseen(sequence)), None)
     if first is not None:                           # name the first sequence holding one
-        labels.check({label for example in examples
-                      for label in (example.labels or example.target or ())},
-                     source=first.source)
+        labels.check({label for sequence in gold for label in sequence}, source=first.source)
     predictions, loss = _predict(model, examples, batch_size, with_probs=False, with_labels=True)
-    if model.config.model.output == "ctc":
-        report = evaluate_strings([example.target or [] for example in examples],
-                                  [p.labels for p in predictions])
+    if targets.report == "strings":
+        report = evaluate_strings(gold, [p.labels for p in predictions])
     else:
-        gold = [example.labels or [] for example in examples]
         pred = [p.labels for p in predictions]
         report = evaluate_labels(gold, pred, model.labels)
         if model.frame_dim == 0 and model.config.model.embedding.dim > 0:
@@ -129,30 +128,23 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
     return report
 
 
-def _loss_per_sequence(model: TrainedModel) -> bool:
-    """Whether the output's loss is a mean over sequences rather than over steps."""
-    output = model.config.model
-    return output.output == "last_softmax" or (output.output == "regression"
-                                                and not output.regression.per_step)
-
-
 def _evaluate_sequences(model: TrainedModel, examples: Sequence[Example],
                         batch_size: int) -> dict:
     """The report of a sequence-level output: classes (`last_softmax`) or real values."""
-    config = model.config.model
+    output = model.tagger.output
     check_sequence_targets(model.config, examples)
-    if config.output == "last_softmax":
-        first = next((e for e in examples if model.vocabs.labels.unseen([e.label])), None)
+    gold = [getattr(example, output.targets.example_field) for example in examples]
+    if output.targets.report == "classes":
+        first = next((e for e, g in zip(examples, gold, strict=True)
+                      if model.vocabs.labels.unseen([g])), None)
         if first is not None:
-            model.vocabs.labels.check({e.label for e in examples}, source=first.source)
+            model.vocabs.labels.check(set(gold), source=first.source)
     predictions, loss = _run(model, examples, batch_size, with_probs=False, with_labels=True)
-    if config.output == "last_softmax":
-        report = evaluate_classes([e.label for e in examples],
-                                  [p.labels[0] for p in predictions], model.labels)
+    if output.targets.report == "classes":
+        report = evaluate_classes(gold, [p.labels[0] for p in predictions], model.labels)
     else:
-        gold = [e.step_values if config.regression.per_step else e.value for e in examples]
         report = evaluate_values([np.reshape(g, np.shape(p.values))
                                   for g, p in zip(gold, predictions, strict=True)],
-                                 [p.values for p in predictions], config.regression.tolerance)
+                                 [p.values for p in predictions], output.tolerance)
     report["loss"] = loss
     return report

@@ -54,23 +54,22 @@ def cell_options(config: Config) -> dict[str, Any]:
 
 
 def output_options(config: Config, labels: list[str]) -> dict[str, Any]:
-    """The engine's keyword options for the configured output layer."""
+    """The engine's keyword options for the configured output layer: the keys of its config
+    section, with `constraints` (a CRF's) turned into the moves the label scheme allows, and
+    `model.class_weights` in label order for a layer that takes them."""
     model = config.model
-    if model.output == "crf":
-        scheme = detect_scheme(labels) if model.crf.constraints else None
-        return {"allowed": crf_constraints(labels, scheme) if scheme else None}
-    if model.output == "ctc":
-        return {"reduction": model.ctc.reduction, "beam_width": model.ctc.beam_width}
-    if model.output == "regression":
-        return {"size": model.regression.size, "per_step": model.regression.per_step}
-    pool = {"pool": model.sequence.pool} if model.output == "last_softmax" else {}
-    if model.class_weights is None:
-        return pool
+    options = model.output_section()
+    if options.pop("constraints", False):
+        scheme = detect_scheme(labels)
+        options["allowed"] = crf_constraints(labels, scheme) if scheme else None
+    if model.class_weights is None or not model.output_layer.class_weighted:
+        return options
     unknown = sorted(set(model.class_weights) - set(labels))
     if unknown:
         raise ConfigError(f"model.class_weights names labels not in the training data: "
                           f"{', '.join(unknown)}")
-    return {**pool, "class_weights": [model.class_weights.get(label, 1.0) for label in labels]}
+    return {**options,
+            "class_weights": [model.class_weights.get(label, 1.0) for label in labels]}
 
 
 def char_options(config: Config, vocabs: Vocabs) -> dict[str, Any] | None:

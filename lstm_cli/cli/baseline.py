@@ -28,7 +28,7 @@ def baseline_cli(
     Example: lstm baseline configs/ud-en-ewt-upos.yaml --json
     """
     config = load_config(config_path, overrides or [])
-    if config.model.output not in ("softmax", "crf"):
+    if not config.model.output_targets().token_labels:
         raise ConfigError(f"the baseline tags tokens; model.output {config.model.output} "
                           f"predicts something else")
     splits = load_splits(config)

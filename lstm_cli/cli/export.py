@@ -28,7 +28,7 @@ def torch_state(model: TrainedModel) -> dict[str, np.ndarray]:
         problems.append("extra feature embeddings")
     if model.frame_dim == 0 and not m.embedding.dim:
         problems.append("a model without a token embedding")
-    if m.output != "softmax":
+    if not model.tagger.output.exportable:
         problems.append(f"the {m.output} output layer")
     if m.input_dropout or m.output_dropout:
         problems.append("input/output dropout layers")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,11 @@ import typer
 from lstm_cli.cli.common import SET_OPTION, print_json
 from lstm_cli.cli.main import app
 from lstm_cli.config import load_config
-from lstm_cli.data.batching import make_batch
+from lstm_cli.data.batching import Batch, make_batch
 from lstm_cli.data.encoding import EncodedExample
 from lstm_cli.data.vocab import WORD_END, WORD_START, LabelVocab, Vocab, Vocabs
 from lstm_cli.engine.gradcheck import check_gradients
+from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.model import build_model
 
 TINY = ["model.hidden_size=3", "model.embedding.dim=4", "model.embedding.pretrained=null",
@@ -26,8 +28,9 @@ TINY_WORDS = ["a", "to", "cat", "dogs", "w4", "sheep", "it", "the"]
 
 
 def tiny_problem(config, rng: np.random.Generator, labels: int = 4, frame_dim: int = 0):
-    """Tiny vocabularies and a ragged batch of random ids, frames and labels for `config`
-    (with the tokens' characters when `model.chars.dim` > 0)."""
+    """Tiny vocabularies and a ragged, unlabelled batch of random ids and frames for `config`
+    (with the tokens' characters when `model.chars.dim` > 0); `with_random_targets` adds the
+    gold its output layer reads."""
     tokens = Vocab(TINY_WORDS)
     chars = None
     if config.model.chars.dim > 0:
@@ -43,18 +46,20 @@ def tiny_problem(config, rng: np.random.Generator, labels: int = 4, frame_dim: i
     feature_names = [*vocabs.features, *vocabs.affixes]
     examples = []
     for length in (5, 3, 4):
-        target = rng.integers(0, labels, size=2) if config.model.output == "ctc" else None
         token_ids = rng.integers(1, len(vocabs.tokens), size=length)
         words = [vocabs.tokens.words[i] for i in token_ids]
         examples.append(EncodedExample(
             token_ids=token_ids,
             feature_ids={name: rng.integers(1, 7, size=length) for name in feature_names},
             frames=rng.standard_normal((length, frame_dim)) if frame_dim else None,
-            label_ids=None if target is not None else rng.integers(0, labels, size=length),
-            target_ids=target,
             tokens=None if chars is None else words,
             char_ids=None if chars is None else [vocabs.encode_chars(word) for word in words]))
     return vocabs, make_batch(examples)
+
+
+def with_random_targets(tagger: SequenceTagger, batch: Batch, rng: np.random.Generator) -> Batch:
+    """`batch` with random gold of the kind the tagger's output layer is trained against."""
+    return dataclasses.replace(batch, **tagger.output.random_targets(rng, batch.lengths))
 
 
 @app.command("gradcheck")
@@ -75,6 +80,7 @@ def gradcheck_cli(
     frame_dim = 3 if config.data.format == "dense" else 0
     vocabs, batch = tiny_problem(config, rng, frame_dim=frame_dim)
     tagger = build_model(config, vocabs, rng=rng, frame_dim=frame_dim)
+    batch = with_random_targets(tagger, batch, rng)
     for name, value in tagger.named_params().items():
         if name not in tagger.frozen:
             value += rng.uniform(-0.3, 0.3, value.shape)

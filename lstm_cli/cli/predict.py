@@ -71,7 +71,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
     per-token outputs (softmax, CRF); one line per sequence, `prediction [TAB gold]`, for the
     others (a CTC label string, a `last_softmax` class, regression values)."""
     count = 0
-    per_token = model.config.model.output in ("softmax", "crf")
+    per_token = model.tagger.output.targets.token_labels
     for chunk in _chunks(examples, CHUNK):
         predictions = predict(model, chunk, with_probs=with_probs)
         for example, prediction in zip(chunk, predictions, strict=False):
@@ -107,15 +107,13 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
 
 def _gold(model: TrainedModel, example: Example) -> list[str] | None:
     """The example's gold output as text, in the form the model predicts, or None."""
-    config = model.config.model
-    if config.output == "ctc":
-        return example.target
-    if config.output == "last_softmax":
-        return None if example.label is None else [example.label]
-    if config.output == "regression":
-        value = example.step_values if config.regression.per_step else example.value
-        return None if value is None else [f"{v:.6g}" for v in np.ravel(value)]
-    return example.labels
+    targets = model.tagger.output.targets
+    gold = getattr(example, targets.example_field)
+    if gold is None:
+        return None
+    if targets.real:
+        return [f"{v:.6g}" for v in np.ravel(gold)]
+    return [gold] if targets.per_sequence else gold
 
 
 @app.command("predict")

@@ -14,12 +14,8 @@ from lstm_cli.cli.main import app
 from lstm_cli.sweep import results
 from lstm_cli.sweep.plan import short_keys
 
-
-class Format(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
+Format = Enum("Format", {name: name for name in results.FORMATS}, type=str)
+"""`--format`: the formats `results.render` writes."""
 
 
 @app.command("report")

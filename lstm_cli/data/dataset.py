@@ -21,6 +21,10 @@ READERS: dict[str, Callable[..., Iterator[Example]]] = {
     "dense": iter_dense,
     "text": iter_text,
 }
+"""Every input format by name (`data.format`, `lstm predict --input-format`)."""
+
+CONFIG_FORMATS = tuple(name for name in READERS if name != "text")
+"""The formats `data.format` may name: plain text has no gold to train or score against."""
 
 
 def iter_dataset(path: str | Path, format: str, **options) -> Iterator[Example]:

@@ -97,31 +97,30 @@ def load_splits(config: Config, *, warn: Warn | None = None) -> Splits:
 
 
 def check_sequence_targets(config: Config, examples: Sequence[Example]) -> None:
-    """With `model.output` last_softmax or regression, every example must carry the target that
-    output reads (`label`; `value` or, per step, `step_values`) with `model.regression.size`
-    values (per step): else a DataError naming the first sequence that does not."""
+    """When the output's targets are `required` (one label per sequence, real values), every
+    example must carry them (`label`; `value` or, per step, `step_values`), real ones with
+    `model.<section>.size` values (per step): else a DataError naming the first sequence that
+    does not."""
     model = config.model
-    if model.output == "last_softmax":
-        bad = next((e for e in examples if e.label is None), None)
-        if bad is not None:
-            raise DataError("expected a label for the whole sequence (JSONL \"label\", dense "
-                            "'seq_labels') for model.output last_softmax", path=bad.source)
-    if model.output != "regression":
+    targets = model.output_targets()
+    if not targets.required:
         return
-    per_step, size = model.regression.per_step, model.regression.size
+    size = model.output_section().get("size")
     for example in examples:
-        target = example.step_values if per_step else example.value
+        target = getattr(example, targets.example_field)
         if target is None:
-            what = "per-step targets (JSONL \"values\", dense 'step_targets')" if per_step \
-                else "a target for the whole sequence (JSONL \"value\", dense 'seq_targets')"
-            raise DataError(f"expected {what} for model.output regression",
+            raise DataError(f"expected {targets.description} for model.output {model.output}",
                             path=example.source)
+        if not targets.real:
+            continue
+        per_step = not targets.per_sequence
         found = np.size(target) // (len(example) if per_step else 1)
         if found != size or (per_step and np.shape(target)[0] != len(example)):
             raise DataError(f"expected {size} target value(s) per "
                             f"{'step' if per_step else 'sequence'}, found shape "
                             f"{np.shape(target)}", path=example.source,
-                            hint=f"set model.regression.size: {max(found, 1)}")
+                            hint=f"set model.{model.output_layer.config_section}.size: "
+                                 f"{max(found, 1)}")
 
 
 def _builtin_splits(data: DataConfig) -> Splits:

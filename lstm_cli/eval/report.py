@@ -142,7 +142,8 @@ def report_table(report: dict) -> Group:
     return Group(*tables)
 
 
-def _md_cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
+    """Text as one cell of a Markdown pipe table: backslashes and pipes escaped."""
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
@@ -152,9 +153,9 @@ def report_markdown(report: dict, title: str = "Evaluation report") -> str:
     lines = [f"# {title}", ""]
     for section in report_sections(report):
         lines += [f"## {section.title}", "",
-                  "| " + " | ".join(map(_md_cell, section.headers)) + " |",
+                  "| " + " | ".join(map(markdown_cell, section.headers)) + " |",
                   "| --- |" + " ---: |" * (len(section.headers) - 1)]
-        lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in section.rows]
+        lines += ["| " + " | ".join(map(markdown_cell, row)) + " |" for row in section.rows]
         lines.append("")
     return "\n".join(lines)
 

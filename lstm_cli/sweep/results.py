@@ -32,13 +32,16 @@ from typing import Any
 import yaml
 
 from lstm_cli.errors import ConfigError, LstmError
+from lstm_cli.eval.metric_registry import higher_is_better
+from lstm_cli.eval.report import markdown_cell
 from lstm_cli.plots import Curve
 from lstm_cli.sweep.plan import display_path, format_value, read_stopped, short_keys
-from lstm_cli.train.loop import flat_keys, higher_is_better, metric_value, read_metrics
+from lstm_cli.train.loop import flat_keys, metric_value, read_metrics
 
 IGNORED_KEYS = {"output.dir"}
 REPORT_METRICS = ("token_accuracy", "sequence_accuracy", "entity.f1", "label_error_rate")
 FORMATS = ("table", "csv", "json", "markdown")
+"""What `render` writes (`lstm report --format`)."""
 
 
 @dataclass
@@ -279,8 +282,7 @@ def render(rows: list[dict[str, Any]], columns: list[str], fmt: str, keys: list[
     if fmt == "markdown":
         lines = ["| " + " | ".join(headers) + " |",
                  "|" + "|".join("---" for _ in columns) + "|"]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
-                  for row in cells]
+        lines += ["| " + " | ".join(map(markdown_cell, row)) + " |" for row in cells]
         return "\n".join(lines) + "\n"
     from rich.table import Table
 

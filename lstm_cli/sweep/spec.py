@@ -17,7 +17,6 @@ when one was misspelt; `load_sweep_spec` raises it before any run starts.
 
 from __future__ import annotations
 
-import difflib
 import math
 import typing
 from pathlib import Path
@@ -33,7 +32,13 @@ from pydantic import (
     model_validator,
 )
 
-from lstm_cli.config import line_for, read_yaml_mapping, section_fields, suggest_key
+from lstm_cli.config import (
+    nearest_key_hint,
+    read_yaml_mapping,
+    render_validation_error,
+    section_fields,
+    suggest_key,
+)
 from lstm_cli.errors import ConfigError
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform", "choice")
@@ -138,39 +143,17 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as error:
-        raise _render(error, path, lines) from None
+        raise render_validation_error(error, source=path, lines=lines,
+                                      suggest=_suggest_sweep_key, subject="sweep") from None
     _check_config_keys(spec, path, lines)
     spec._lines = lines
     return spec
 
 
-def _render(error: ValidationError, path: Path, lines: dict[str, int]) -> ConfigError:
-    """The first validation problem as one ConfigError with file, line and a hint."""
-    problem = error.errors()[0]
-    parts = [str(part) for part in problem["loc"]]
-    dotted = ".".join(parts)
-    line = line_for(lines, parts)
-    if problem["type"] == "extra_forbidden":
-        return ConfigError(f"unknown key '{dotted}'", path=path, line=line,
-                           hint=_suggest_sweep_key(parts))
-    if problem["type"] == "missing":
-        return ConfigError(f"'{dotted}' is required", path=path, line=line)
-    found = problem.get("input")
-    found_text = "" if isinstance(found, dict) else f" (found {found!r})"
-    message = problem["msg"].removeprefix("Value error, ")
-    return ConfigError(f"{dotted or 'sweep'}: {message}{found_text}", path=path, line=line)
-
-
-def _suggest_sweep_key(parts: list[str]) -> str | None:
-    """The nearest valid key at the level of the sweep schema where `parts[-1]` failed."""
-    model = _model_at(parts[:-1])
-    if model is None:
-        return None
-    names = _names(model)
-    close = difflib.get_close_matches(parts[-1], names, n=1, cutoff=0.5)
-    prefix = ".".join(parts[:-1] + [""])
-    return f"did you mean '{prefix}{close[0]}'?" if close else \
-        f"valid keys here: {', '.join(sorted(names))}"
+def _suggest_sweep_key(parents: list[str], key: str) -> str | None:
+    """The nearest valid key at the level of the sweep schema where `key` failed."""
+    model = _model_at(parents)
+    return None if model is None else nearest_key_hint(parents, key, _names(model))
 
 
 def _model_at(parts: list[str]) -> type[BaseModel] | None:

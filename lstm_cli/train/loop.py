@@ -40,6 +40,7 @@ from lstm_cli.data.vocab import Vocabs
 from lstm_cli.data.windows import make_windows
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import ConfigError, LstmError
+from lstm_cli.eval.metric_registry import higher_is_better
 from lstm_cli.eval.report import write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
@@ -157,10 +158,6 @@ def metric_value(report: dict[str, Any], metric: str) -> float:
         raise ConfigError(f"train.early_stopping.metric '{metric}' is not defined for these "
                           f"labels", hint="entity.f1 needs BIO/IOBES labels")
     return float(value)
-
-
-def higher_is_better(metric: str) -> bool:
-    return not any(word in metric for word in ("loss", "error", "mse", "mae"))
 
 
 def prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator

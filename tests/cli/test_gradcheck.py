@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.support import REPO_ROOT
+
 
 @pytest.mark.parametrize("overrides", [
     ["model.cell=lstm"],
@@ -57,3 +59,31 @@ def test_gradcheck_exits_1_above_the_tolerance(tiny, cli):
 def test_gradcheck_of_a_bad_config_exits_2(tmp_path, cli):
     result = cli("gradcheck", tmp_path / "missing.yaml")
     assert result.code == 2 and "missing.yaml" in result.err
+
+
+@pytest.mark.parametrize("overrides", [
+    ["model.output=softmax"],
+    ["model.output=crf"],
+    ["model.output=ctc"],
+    ["model.output=last_softmax", "model.sequence.pool=mean"],
+    ["model.output=regression", "train.early_stopping.metric=mse"],
+    ["model.output=regression", "model.regression.per_step=true", "model.regression.size=2",
+     "train.early_stopping.metric=mse"],
+], ids=["softmax", "crf", "ctc", "last_softmax", "regression", "regression-per-step"])
+def test_gradcheck_builds_the_gold_each_output_layer_reads(tiny, cli, overrides):
+    """`lstm gradcheck` once gave every output per-step labels, and crashed for the ones read
+    per sequence (regression: 'needs one target per sequence')."""
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    result = cli("gradcheck", tiny["config"], *sets, "--json")
+    assert result.code == 0, result.out + result.err
+    report = json.loads(result.out)
+    assert report["max"] <= report["tolerance"]
+    assert "classifier.weight" in report["errors"]
+
+
+@pytest.mark.parametrize("config", sorted(str(path.relative_to(REPO_ROOT)) for path in
+                                          (REPO_ROOT / "configs").glob("**/*.yaml")
+                                          if "sweeps" not in path.parts))
+def test_gradcheck_passes_on_every_shipped_config(cli, config):
+    result = cli("gradcheck", REPO_ROOT / config)
+    assert result.code == 0, result.out + result.err

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.base import STEP_LABELS, OutputLayer, length_mask
 
 FORBIDDEN = -1e4
 """Score given to a forbidden move; exp(FORBIDDEN) underflows to 0 in float32 and float64."""
@@ -49,12 +49,8 @@ def _prepare(
 
     Returns (emissions, lengths, mask [T, B], transitions, start, end).
     """
-    T = emissions.shape[0]
-    lengths = xp.asarray(lengths, dtype=xp.int64)
-    if xp.any(lengths < 1) or xp.any(lengths > T):
-        raise ValueError(f"CRF lengths must lie in [1, {T}], got {lengths.tolist()}")
+    lengths, mask = length_mask(lengths, emissions.shape[0], check="CRF lengths")  # (T, B)
     dtype = emissions.dtype
-    mask = xp.arange(T)[:, None] < lengths[None, :]  # (T, B)
     emissions = xp.where(mask[:, :, None], emissions, 0).astype(dtype, copy=False)
     transitions, start, end = (xp.asarray(p, dtype=dtype) for p in (transitions, start, end))
     if allowed is not None:
@@ -221,12 +217,16 @@ def crf_viterbi(
     return [path[: lengths[b], b].copy() for b in range(B)]
 
 
-class CRFOutput(Module):
+class CRFOutput(OutputLayer):
     """A linear-chain CRF over the label scores: p(y | x) ∝ exp(start[y_1] + Σ_t s_t[y_t]
     + Σ_t transitions[y_{t−1}, y_t] + end[y_T]). The loss is the mean over sequences of
     −log p(y | x); decoding is Viterbi. `allowed` (transitions [C, C], start [C], end [C] boolean
-    masks) forbids moves in training and decoding alike.
+    masks) forbids moves in training and decoding alike; the config's `model.crf.constraints`
+    derives them from the label scheme.
     """
+
+    targets = STEP_LABELS
+    config_section = "crf"
 
     def __init__(self, num_labels: int, *, dtype=np.float32,
                  allowed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:

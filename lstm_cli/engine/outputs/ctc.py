@@ -19,7 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.base import LABEL_STRING, OutputLayer, length_mask
 from lstm_cli.engine.outputs.softmax import log_softmax
 
 REDUCTIONS = ("sum", "mean", "none")
@@ -30,11 +30,7 @@ def _log_softmax(logits: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, n
 
     Returns (log_probs (T, B, C), mask (T, B)).
     """
-    T = logits.shape[0]
-    lengths = xp.asarray(lengths, dtype=xp.int64)
-    if xp.any(lengths < 1) or xp.any(lengths > T):
-        raise ValueError(f"CTC lengths must lie in [1, {T}], got {lengths.tolist()}")
-    mask = xp.arange(T)[:, None] < lengths[None, :]  # (T, B)
+    lengths, mask = length_mask(lengths, logits.shape[0], check="CTC lengths")  # (T, B)
     logits = xp.where(mask[:, :, None], logits, 0).astype(logits.dtype, copy=False)
     return log_softmax(logits), mask
 
@@ -145,7 +141,7 @@ def ctc_greedy_decode(
     """
     best = xp.argmax(logits, axis=2)  # (T, B)
     T, B = best.shape
-    mask = xp.arange(T)[:, None] < xp.asarray(lengths)[None, :]
+    mask = length_mask(lengths, T)[1]
     previous = xp.concatenate([xp.full((1, B), -1), best[:-1]])
     keep = mask & (best != blank) & (best != previous)
     return [best[keep[:, b], b].tolist() for b in range(B)]
@@ -200,11 +196,14 @@ def ctc_prefix_beam_search(
     return decoded
 
 
-class CTCOutput(Module):
+class CTCOutput(OutputLayer):
     """Connectionist temporal classification: the scores have one more column than there are
     labels, the blank (last index), and the loss sums over every alignment of the target string.
     Decoding is best path (beam_width 1) or prefix beam search.
     """
+
+    targets = LABEL_STRING
+    config_section = "ctc"
 
     def __init__(self, num_labels: int, *, dtype=np.float32, reduction: str = "mean",
                  beam_width: int = 1) -> None:

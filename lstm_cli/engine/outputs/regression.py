@@ -16,27 +16,44 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.base import (
+    SEQUENCE_VALUES,
+    STEP_VALUES,
+    OutputLayer,
+    Targets,
+    length_mask,
+)
 
 Array = np.ndarray
 
 
-class RegressionOutput(Module):
-    """MSE against real targets, at every step (`per_step`) or at each sequence's last step."""
+class RegressionOutput(OutputLayer):
+    """MSE against real targets, at every step (`per_step`) or at each sequence's last step; a
+    predicted value counts as correct within `tolerance` of its target."""
+
+    windows = False
+    config_section = "regression"
 
     def __init__(self, num_labels: int = 0, *, dtype=np.float32, size: int = 1,
-                 per_step: bool = False) -> None:
+                 per_step: bool = False, tolerance: float = 0.04) -> None:
         super().__init__()
+        self.num_labels = num_labels
         self.num_scores = size
         self.per_step = per_step
+        self.tolerance = tolerance
+        self.targets = self.targets_for(per_step=per_step)
+
+    @classmethod
+    def targets_for(cls, *, per_step: bool = False, **options) -> Targets:
+        return STEP_VALUES if per_step else SEQUENCE_VALUES
 
     def loss(self, scores: Array, batch) -> tuple[float, Array]:
-        lengths = xp.asarray(batch.lengths, dtype=xp.int64)
+        lengths, mask = length_mask(batch.lengths, scores.shape[0])
         d_scores = xp.zeros_like(scores)
         if self.per_step:
             targets = self._targets(batch.step_values, "per-step targets (Example.step_values)",
                                     scores)                                   # (T, B, K)
-            mask = (xp.arange(scores.shape[0])[:, None] < lengths[None, :])[..., None]
+            mask = mask[..., None]
             error = xp.where(mask, scores - targets, 0).astype(scores.dtype)
             count = int(lengths.sum()) * self.num_scores
             d_scores[...] = error * (2.0 / count)

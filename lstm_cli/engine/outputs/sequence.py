@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.base import SEQUENCE_LABEL, OutputLayer, length_mask
 from lstm_cli.engine.outputs.softmax import log_softmax, softmax_cross_entropy
 
 Array = np.ndarray
@@ -34,11 +34,9 @@ def pool_scores(scores: Array, lengths: Array,
     if pool not in POOLS:
         raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
     steps, batch, _ = scores.shape
-    lengths = xp.asarray(lengths, dtype=xp.int64)
-    if xp.any(lengths < 1) or xp.any(lengths > steps):
-        raise ValueError(f"lengths must lie in [1, {steps}], got {lengths.tolist()}")
+    lengths, mask = length_mask(lengths, steps, check="lengths")
     columns = xp.arange(batch)
-    mask = (xp.arange(steps)[:, None] < lengths[None, :])[..., None]       # (T, B, 1)
+    mask = mask[..., None]                                                  # (T, B, 1)
     if pool == "last":
         pooled = scores[lengths - 1, columns]                               # (B, C)
 
@@ -64,8 +62,13 @@ def pool_scores(scores: Array, lengths: Array,
     return pooled, backward
 
 
-class LastSoftmaxOutput(Module):
+class LastSoftmaxOutput(OutputLayer):
     """Sequence classification: p(y | x) = softmax(pool(s_0 … s_{L-1})); see the module notes."""
+
+    targets = SEQUENCE_LABEL
+    windows = False
+    config_section = "sequence"
+    class_weighted = True
 
     def __init__(self, num_labels: int, *, dtype=np.float32, pool: str = "last",
                  class_weights: list[float] | None = None) -> None:

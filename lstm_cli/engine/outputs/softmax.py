@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.module import Module
+from lstm_cli.engine.outputs.base import STEP_LABELS, OutputLayer
 
 Array = np.ndarray
 
@@ -42,8 +42,12 @@ def softmax_cross_entropy(scores: Array, labels: Array, mask: Array,
     return loss, d_scores
 
 
-class SoftmaxOutput(Module):
+class SoftmaxOutput(OutputLayer):
     """Independent per-step labels: p(y_t | x) = softmax(s_t)."""
+
+    targets = STEP_LABELS
+    exportable = True
+    class_weighted = True
 
     def __init__(self, num_labels: int, *, dtype=np.float32,
                  class_weights: list[float] | None = None) -> None:
