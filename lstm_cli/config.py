@@ -24,6 +24,8 @@ from lstm_cli.engine.activations import ACTIVATIONS
 from lstm_cli.engine.cells import CELLS, LSTM_VARIANTS
 from lstm_cli.engine.outputs import OUTPUTS
 from lstm_cli.engine.outputs.base import OutputLayer, Targets
+from lstm_cli.engine.outputs.sequence import POOLS
+from lstm_cli.engine.tagger import CHAR_ENCODERS
 from lstm_cli.errors import ConfigError
 from lstm_cli.eval.metric_registry import selectable_metrics
 from lstm_cli.train.optim import OPTIMIZERS
@@ -132,7 +134,7 @@ class CharsConfig(Section):
     and the encoder's time loop stays short)."""
 
     dim: int = Field(0, ge=0)
-    encoder: Literal["lstm", "cnn"] = "lstm"
+    encoder: one_of(CHAR_ENCODERS) = "lstm"
     hidden_size: int = Field(64, ge=1)
     filters: int = Field(100, ge=1)
     width: int = Field(3, ge=1)
@@ -186,7 +188,7 @@ class SequenceConfig(Section):
     """`last_softmax`: which scores classify the sequence (its last real step, or the mean or
     maximum over its real steps)."""
 
-    pool: Literal["last", "mean", "max"] = "last"
+    pool: one_of(POOLS) = "last"
 
 
 class RegressionConfig(Section):

@@ -11,6 +11,7 @@ name: they ask the layer (or its class, before one is built) what it needs and g
 - `exportable`: whether PyTorch's nn.Linear followed by an argmax reproduces it (`lstm export`).
 - `config_section`: the `model.<section>` of the config whose keys are its keyword options.
 - `class_weighted`: whether it takes `model.class_weights`.
+- `tolerance` (real targets only): how close a value must come to its target to be correct.
 - `random_targets(rng, lengths)`: gold for the tiny random problem of `lstm gradcheck`.
 """
 
@@ -108,6 +109,7 @@ class OutputLayer(Module):
     exportable: ClassVar[bool] = False
     config_section: ClassVar[str | None] = None
     class_weighted: ClassVar[bool] = False
+    tolerance: float | None = None
     num_scores: int
     num_labels: int
 
