@@ -10,35 +10,41 @@ from __future__ import annotations
 
 import copy
 import difflib
+import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 from lstm_cli.data.affixes import affix_names
-from lstm_cli.data.dataset import CONFIG_FORMATS
-from lstm_cli.engine.activations import ACTIVATIONS
-from lstm_cli.engine.cells import CELLS, LSTM_VARIANTS
-from lstm_cli.engine.outputs import OUTPUTS
-from lstm_cli.engine.outputs.base import OutputLayer, Targets
-from lstm_cli.engine.outputs.sequence import POOLS
-from lstm_cli.engine.tagger import CHAR_ENCODERS
 from lstm_cli.errors import ConfigError
 from lstm_cli.eval.metric_registry import selectable_metrics
-from lstm_cli.train.optim import OPTIMIZERS
-from lstm_cli.train.schedule import SCHEDULES
+
+if TYPE_CHECKING:
+    from lstm_cli.engine.outputs.base import OutputLayer, Targets
+
+
+def registry(where: str) -> Any:
+    """The registry `module:NAME` (imported on first use, so loading the schema imports no
+    engine, data or training code)."""
+    module, _, name = where.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class _RegistryNames:
-    """Validates a name against a registry's keys as they are when a config is validated, so
-    each name is written once, beside what it names, and one registered at runtime (a new
-    output layer) is accepted. Errors and the JSON schema read as a `Literal`'s."""
+    """Validates a name against the keys of a registry (`module:NAME`) as they are when a config
+    is validated, so each name is written once, beside what it names, and one registered at
+    runtime (a new output layer) is accepted. Errors and the JSON schema read as a `Literal`'s."""
 
-    def __init__(self, registry: Iterable[str]) -> None:
-        self.registry = registry
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    @property
+    def registry(self) -> Iterable[str]:
+        return registry(self.where)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
@@ -58,9 +64,10 @@ class _RegistryNames:
                                   {"expected": expected})
 
 
-def one_of(registry: Iterable[str]) -> Any:
-    """The type of a config field that names an entry of `registry` (its keys, in order)."""
-    return Annotated[str, _RegistryNames(registry)]
+def one_of(where: str) -> Any:
+    """The type of a config field that names an entry of the registry `module:NAME` (its keys,
+    in order)."""
+    return Annotated[str, _RegistryNames(where)]
 
 
 class Section(BaseModel):
@@ -102,7 +109,7 @@ class BuiltinDataConfig(Section):
 
 
 class DataConfig(Section):
-    format: one_of(CONFIG_FORMATS) = "conll"
+    format: one_of("lstm_cli.data.dataset:CONFIG_FORMATS") = "conll"
     builtin: BuiltinDataConfig | None = None
     train: str | None = None
     dev: str | None = None
@@ -134,7 +141,7 @@ class CharsConfig(Section):
     and the encoder's time loop stays short)."""
 
     dim: int = Field(0, ge=0)
-    encoder: one_of(CHAR_ENCODERS) = "lstm"
+    encoder: one_of("lstm_cli.engine.tagger:CHAR_ENCODERS") = "lstm"
     hidden_size: int = Field(64, ge=1)
     filters: int = Field(100, ge=1)
     width: int = Field(3, ge=1)
@@ -188,7 +195,7 @@ class SequenceConfig(Section):
     """`last_softmax`: which scores classify the sequence (its last real step, or the mean or
     maximum over its real steps)."""
 
-    pool: one_of(POOLS) = "last"
+    pool: one_of("lstm_cli.engine.outputs.sequence:POOLS") = "last"
 
 
 class RegressionConfig(Section):
@@ -200,12 +207,12 @@ class RegressionConfig(Section):
     tolerance: float = Field(0.04, gt=0)
 
 
-Activation = one_of(ACTIVATIONS)
+Activation = one_of("lstm_cli.engine.activations:ACTIVATIONS")
 
 
 class ModelConfig(Section):
-    cell: one_of(CELLS) = "lstm"
-    variant: one_of(LSTM_VARIANTS) = "vanilla"
+    cell: one_of("lstm_cli.engine.cells:CELLS") = "lstm"
+    variant: one_of("lstm_cli.engine.cells:LSTM_VARIANTS") = "vanilla"
     peepholes: bool = False
     hidden_size: int = Field(128, ge=1)
     num_layers: int = Field(1, ge=1)
@@ -226,7 +233,7 @@ class ModelConfig(Section):
     word_dropout: float = Field(0.0, ge=0, lt=1)
     word_dropout_alpha: float = Field(0.0, ge=0)
     features: dict[str, int] = Field(default_factory=dict)
-    output: one_of(OUTPUTS) = "softmax"
+    output: one_of("lstm_cli.engine.outputs:OUTPUTS") = "softmax"
     class_weights: dict[str, float] | None = None
     crf: CRFConfig = Field(default_factory=CRFConfig)
     ctc: CTCConfig = Field(default_factory=CTCConfig)
@@ -238,7 +245,7 @@ class ModelConfig(Section):
     @property
     def output_layer(self) -> type[OutputLayer]:
         """The class of the configured output layer."""
-        return OUTPUTS[self.output]
+        return registry("lstm_cli.engine.outputs:OUTPUTS")[self.output]
 
     def output_section(self) -> dict[str, Any]:
         """The keys of the output layer's own section (`model.crf`, …), {} when it has none."""
@@ -251,7 +258,7 @@ class ModelConfig(Section):
 
 
 class OptimizerConfig(Section):
-    name: one_of(OPTIMIZERS) = "adam"
+    name: one_of("lstm_cli.train.optim:OPTIMIZERS") = "adam"
     lr: float = Field(0.001, gt=0)
     momentum: float = Field(0.9, ge=0, lt=1)
     beta1: float = Field(0.9, ge=0, lt=1)
@@ -262,7 +269,7 @@ class OptimizerConfig(Section):
 
 
 class ScheduleConfig(Section):
-    name: one_of(SCHEDULES) = "constant"
+    name: one_of("lstm_cli.train.schedule:SCHEDULES") = "constant"
     step_size: int = Field(10, ge=1)
     gamma: float = Field(0.5, gt=0, le=1)
     min_lr: float = Field(0.0, ge=0)
