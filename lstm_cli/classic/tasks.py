@@ -112,7 +112,6 @@ class WindowTrial(Trial):
     """Fresh sequences from `generate`; solved by the 1997 rule over the last WINDOW sequences."""
 
     generate: Any = None
-    kind: str = "classes"                 # or "values" (regression at the last step)
     threshold: float = 0.1
     tolerance: float = 0.04
     recent: deque = field(default_factory=deque)      # (correct, error) of the last WINDOW
@@ -127,7 +126,7 @@ class WindowTrial(Trial):
 
     def observe(self, tagger: SequenceTagger, scores: np.ndarray, batch) -> None:
         output = tagger.output
-        if self.kind == "values":
+        if output.targets.real:
             predicted = np.stack(output.decode(scores, batch.lengths)).astype(np.float64)
             error = predicted - batch.sequence_values                      # (B, K)
             correct = (np.abs(error) < self.tolerance).all(axis=1)
@@ -320,7 +319,7 @@ TASKS: dict[str, Task] = {task.name: task for task in (
          "window", default_budget=40_000, paper_budget=500_000,
          paper_result="LSTM 100 % solved, after about 74,000 sequences (T = 100)",
          trial_options={"generate": partial(generate_adding_examples, min_steps=30),
-                        "kind": "values", "threshold": 0.01, "tolerance": 0.04},
+                        "threshold": 0.01, "tolerance": 0.04},
          paper_options={"generate": generate_adding_examples}),
     Task("temporal-order", "1997, exp. 6a",
          "classify by the order (XX, XY, YX, YY) of 2 marked symbols at steps 10–20 and 50–60 "
