@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lstm_cli.sweep.results import group_rows
+from lstm_cli.eval.report import markdown_cell
+from lstm_cli.sweep.results import group_rows, render
 
 from .helpers import GRID_NAMES
 
@@ -95,3 +96,9 @@ def test_rows_of_different_points_are_not_merged():
     rows = [{"run": "a", "x": 1, "seed": 0, "score": 1.0},
             {"run": "b", "x": 2, "seed": 0, "score": 2.0}]
     assert group_rows(rows, ["x", "seed"]) == rows
+
+
+def test_markdown_cells_are_escaped_as_in_evaluation_reports():
+    value = "a|b\\c"
+    text = render([{"run": "r", "note": value}], ["run", "note"], "markdown", ["note"])
+    assert text.splitlines()[-1] == f"| r | {markdown_cell(value)} |" == "| r | a\\|b\\\\c |"
