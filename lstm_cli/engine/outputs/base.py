@@ -67,15 +67,18 @@ class Targets:
 
     def random(self, rng: np.random.Generator, lengths: Array, size: int) -> dict[str, Array]:
         """Random gold for a batch of `lengths` (sorted descending) as `Batch` fields: label ids
-        below `size`, or `size` standard-normal values per target."""
+        below `size`, or `size` standard-normal values per target. A label string has 2 labels,
+        1 in a sequence too short to align 2 (a repeat needs a blank between)."""
         lengths, mask = length_mask(lengths, int(max(lengths)))
         batch = len(lengths)
         if self.batch_field == "label_ids":
             labels = rng.integers(0, size, size=mask.shape)
             return {"label_ids": np.where(mask, labels, -1)}
         if self.batch_field == "target_ids":
-            return {"target_ids": rng.integers(0, size, size=(batch, 2)),
-                    "target_lengths": np.full(batch, 2, dtype=np.int64)}
+            target_lengths = np.minimum(2, (lengths + 1) // 2)
+            labels = rng.integers(0, size, size=(batch, 2))
+            return {"target_ids": np.where(np.arange(2) < target_lengths[:, None], labels, -1),
+                    "target_lengths": target_lengths}
         if self.batch_field == "sequence_label_ids":
             return {"sequence_label_ids": rng.integers(0, size, size=batch)}
         if self.batch_field == "sequence_values":
