@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,101 @@ def import_ray() -> Any:
         raise LstmError("the ray executor needs Ray with Tune, which is not installed",
                         hint="pip install 'lstm-cli[ray]'") from None
     return ray
+
+
+def join_cluster(ray: Any, address: str, **options: Any) -> None:
+    """`ray.init(address=address, **options)` for a running cluster, or an LstmError that names
+    the address and the likely fix — within seconds, where Ray itself would retry for minutes.
+
+    - The head's port is tried first (TCP, `PROBE_SECONDS`) at the address Ray dials: Ray 2.60
+      replaces a loopback host (127.0.0.1, localhost) with this machine's own address, as its
+      head does when it registers, and keeps retrying a port nobody listens on.
+    - Token authentication (Ray >= 2.52): with RAY_AUTH_MODE unset, a token found in
+      RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token is sent, as `ray start` and
+      `ray.init(address="auto")` do (Ray skips that for an explicit address); a cluster without
+      authentication ignores it. A refused token fails after Ray's ~20 s of retries.
+    """
+    dialled = _dialled_address(ray, address)
+    host, _, port = dialled.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as error:
+        seen_as = "" if dialled == address else f" (Ray dials {dialled})"
+        raise LstmError(f"--address: no Ray cluster answers at {address}{seen_as}: "
+                        f"{error.strerror or error}",
+                        hint="start one with `ray start --head --port=PORT` and pass the address "
+                        "it prints; see the README's Sweeps section") from None
+    _send_token_if_available()
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, ray.exceptions.RayError) as error:
+        if _refused_token(error):
+            raise LstmError(f"--address: the Ray cluster at {address} refused this client's "
+                            "authentication token (or its lack of one)",
+                            hint="set RAY_AUTH_TOKEN, or RAY_AUTH_TOKEN_PATH to a file, to the "
+                            "head's token: `ray get-auth-token` on the head prints it") from None
+        raise LstmError(f"--address: could not join the Ray cluster at {address}: "
+                        f"{_first_line(error)}",
+                        hint="this machine must be a node of that cluster (`ray start "
+                        "--address=HEAD:PORT`), or use a Ray Client address ray://HEAD:10001"
+                        ) from None
+
+
+PROBE_SECONDS = 5.0
+"""How long the head's port may take to accept a TCP connection before the address counts as
+unreachable."""
+
+
+def _dialled_address(ray: Any, address: str) -> str:
+    """host:port that `ray.init(address=address)` connects to: a ray:// address as written, else
+    Ray's own reading of it (`auto`: the cluster `ray start` last started here; a loopback host:
+    this machine's own address)."""
+    if address.startswith("ray://"):
+        dialled = address.removeprefix("ray://")
+    else:
+        from ray._private.services import canonicalize_bootstrap_address
+        try:
+            dialled = canonicalize_bootstrap_address(address)
+        except (ConnectionError, ValueError) as error:
+            raise LstmError(f"--address {address}: {error}",
+                            hint="give host:port of a Ray head, ray://host:10001 or auto"
+                            ) from None
+    host, _, port = dialled.rpartition(":")
+    if not host or not port.isdigit():
+        raise LstmError(f"--address {address}: not host:port",
+                        hint="give host:port of a Ray head, ray://host:10001 or auto")
+    return dialled
+
+
+def _send_token_if_available() -> None:
+    """Switch this process to token authentication when RAY_AUTH_MODE is unset and a token is
+    available (Ray's own rule for `ray start` and address="auto")."""
+    from ray._private.authentication.authentication_token_setup import (
+        maybe_enable_token_auth_if_token_available,
+    )
+    quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)         # not Ray's "enabled for this cluster" warning
+    try:
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    finally:
+        quiet.setLevel(level)
+
+
+def _refused_token(error: BaseException) -> bool:
+    """Whether Ray's connection error (or one it was raised from) is an authentication failure;
+    Ray passes the GCS client's error on as text inside a RuntimeError."""
+    while error is not None:
+        if type(error).__name__ == "AuthenticationError" or \
+                any(word in str(error) for word in ("InvalidAuthToken", "Unauthenticated")):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
@@ -71,8 +167,9 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
     if started_here:
         options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
         if address is None:
-            options.update(num_cpus=jobs, include_dashboard=False)
-        ray.init(address=address, **options)
+            ray.init(num_cpus=jobs, include_dashboard=False, **options)
+        else:
+            join_cluster(ray, address, **options)
     callback = _progress_callback(progress, [run for run, _ in work], asha)
     trainable = tune.with_resources(tune.with_parameters(trial, trials=trials, cwd=cwd),
                                     {"cpu": 1})
