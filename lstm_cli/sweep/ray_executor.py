@@ -44,50 +44,47 @@ def import_ray() -> Any:
     return ray
 
 
-def join_cluster(ray: Any, address: str, **options: Any) -> None:
-    """`ray.init(address=address, **options)` for a running cluster, or an LstmError that names
-    the address and the likely fix — within seconds, where Ray itself would retry for minutes.
-
-    - The head's port is tried first (TCP, `PROBE_SECONDS`) at the address Ray dials: Ray 2.60
-      replaces a loopback host (127.0.0.1, localhost) with this machine's own address, as its
-      head does when it registers, and keeps retrying a port nobody listens on.
-    - Token authentication (Ray >= 2.52): with RAY_AUTH_MODE unset, a token found in
-      RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token is sent, as `ray start` and
-      `ray.init(address="auto")` do (Ray skips that for an explicit address); a cluster without
-      authentication ignores it. A refused token fails after Ray's ~20 s of retries.
-    """
-    dialled = _dialled_address(ray, address)
-    host, _, port = dialled.rpartition(":")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
-    except OSError as error:
-        seen_as = "" if dialled == address else f" (Ray dials {dialled})"
-        raise LstmError(f"--address: no Ray cluster answers at {address}{seen_as}: "
-                        f"{error.strerror or error}",
-                        hint="start one with `ray start --head --port=PORT` and pass the address "
-                        "it prints; see the README's Sweeps section") from None
-    _send_token_if_available()
-    try:
-        ray.init(address=address, **options)
-    except (ConnectionError, RuntimeError, ray.exceptions.RayError) as error:
-        if _refused_token(error):
-            raise LstmError(f"--address: the Ray cluster at {address} refused this client's "
-                            "authentication token (or its lack of one)",
-                            hint="set RAY_AUTH_TOKEN, or RAY_AUTH_TOKEN_PATH to a file, to the "
-                            "head's token: `ray get-auth-token` on the head prints it") from None
-        raise LstmError(f"--address: could not join the Ray cluster at {address}: "
-                        f"{_first_line(error)}",
-                        hint="this machine must be a node of that cluster (`ray start "
-                        "--address=HEAD:PORT`), or use a Ray Client address ray://HEAD:10001"
-                        ) from None
-
-
 PROBE_SECONDS = 5.0
 """How long the head's port may take to accept a TCP connection before the address counts as
 unreachable."""
 
 
-def _dialled_address(ray: Any, address: str) -> str:
+def join_cluster(ray: Any, address: str, **options: Any) -> None:
+    """`ray.init(address=address, **options)` for a running cluster, or an LstmError that names
+    the address and the likely fix — within seconds, where Ray itself would retry for minutes.
+
+    - The head's port is tried first (TCP, then a gRPC handshake, `PROBE_SECONDS` each) at the
+      address Ray dials — Ray 2.60 replaces a loopback host (127.0.0.1, localhost) with this
+      machine's own address, as its head does when it registers — because Ray itself keeps
+      retrying a port where nobody, or no Ray, listens.
+    - Token authentication (Ray >= 2.52): with RAY_AUTH_MODE unset, a token found in
+      RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token is sent, as `ray start` and
+      `ray.init(address="auto")` do (Ray skips that for an explicit address); a cluster without
+      authentication ignores it. A refused token fails after Ray's ~20 s of retries.
+    """
+    dialled = _dialled_address(address)
+    silence = _why_no_answer(dialled)
+    if silence is not None:
+        seen_as = "" if dialled == address else f" (Ray dials {dialled})"
+        raise LstmError(f"--address: no Ray cluster answers at {address}{seen_as}: {silence}",
+                        hint="start one with `ray start --head --port=PORT` and pass the address "
+                        "it prints; see the README's Sweeps section")
+    _send_token_if_available()
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, ray.exceptions.RayError) as error:
+        if _refused_token(error):
+            raise LstmError(f"--address: the Ray cluster at {address} refused this client: "
+                            "its authentication token is missing or wrong",
+                            hint="set RAY_AUTH_TOKEN, or RAY_AUTH_TOKEN_PATH to a file, to the "
+                            "head's token: `ray get-auth-token` on the head prints it") from None
+        raise LstmError(f"--address: could not join the Ray cluster at {address}: "
+                        f"{_first_line(error)}",
+                        hint="run lstm sweep on a node of that cluster: `ray start "
+                        "--address=HOST:PORT` makes this machine one") from None
+
+
+def _dialled_address(address: str) -> str:
     """host:port that `ray.init(address=address)` connects to: a ray:// address as written, else
     Ray's own reading of it (`auto`: the cluster `ray start` last started here; a loopback host:
     this machine's own address)."""
@@ -99,13 +96,33 @@ def _dialled_address(ray: Any, address: str) -> str:
             dialled = canonicalize_bootstrap_address(address)
         except (ConnectionError, ValueError) as error:
             raise LstmError(f"--address {address}: {error}",
-                            hint="give host:port of a Ray head, ray://host:10001 or auto"
+                            hint="give HOST:PORT of a Ray head, or auto"
                             ) from None
     host, _, port = dialled.rpartition(":")
     if not host or not port.isdigit():
         raise LstmError(f"--address {address}: not host:port",
-                        hint="give host:port of a Ray head, ray://host:10001 or auto")
+                        hint="give HOST:PORT of a Ray head, or auto")
     return dialled
+
+
+def _why_no_answer(dialled: str) -> str | None:
+    """Why no gRPC server (a Ray head's GCS or Ray Client server) answers at host:port within
+    `PROBE_SECONDS` — the TCP error, or a listener that does not speak gRPC — or None."""
+    import grpc
+
+    host, _, port = dialled.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as error:
+        return error.strerror or str(error)
+    channel = grpc.insecure_channel(dialled)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=PROBE_SECONDS)
+    except grpc.FutureTimeoutError:
+        return f"the port is open but no gRPC server answered in {PROBE_SECONDS:g} s"
+    finally:
+        channel.close()
+    return None
 
 
 def _send_token_if_available() -> None:
@@ -114,11 +131,16 @@ def _send_token_if_available() -> None:
     from ray._private.authentication.authentication_token_setup import (
         maybe_enable_token_auth_if_token_available,
     )
+    from ray.exceptions import AuthenticationError
     quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
     level = quiet.level
     quiet.setLevel(logging.ERROR)         # not Ray's "enabled for this cluster" warning
     try:
         maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    except AuthenticationError as error:      # RAY_AUTH_TOKEN_PATH names a missing or empty file
+        raise LstmError(f"--address: {error.message}",
+                        hint="RAY_AUTH_TOKEN_PATH must name a file that holds the head's token"
+                        ) from None
     finally:
         quiet.setLevel(level)
 
@@ -150,6 +172,15 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
     asha = sweep.spec.scheduler.asha if sweep.spec.scheduler else None
     if asha is not None:
         _check_metric(sweep, asha)
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C reaches us, not Tune
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    started_here = bool(work) and not ray.is_initialized()
+    if started_here:        # before the progress bar, which a connection error would cut short
+        options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+        if address is None:
+            ray.init(num_cpus=jobs, include_dashboard=False, **options)
+        else:
+            join_cluster(ray, address, **options)
     progress = SweepProgress(len(work), out=out or sys.stdout, err=err or sys.stderr)
     for run, status in finished:
         progress.skipped(run, status)
@@ -161,15 +192,6 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
                "run_dir": str(Path(cwd, run.run_dir)), "name": run.name,
                "metric": asha.metric if asha else None}
               for run, resume in work]
-    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C reaches us, not Tune
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    started_here = not ray.is_initialized()
-    if started_here:
-        options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
-        if address is None:
-            ray.init(num_cpus=jobs, include_dashboard=False, **options)
-        else:
-            join_cluster(ray, address, **options)
     callback = _progress_callback(progress, [run for run, _ in work], asha)
     trainable = tune.with_resources(tune.with_parameters(trial, trials=trials, cwd=cwd),
                                     {"cpu": 1})

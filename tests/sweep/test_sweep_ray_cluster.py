@@ -176,11 +176,13 @@ grid:
     assert again.code == 0 and "2 skipped" in again.out, again.output
 
     # A wrong token, and a port nobody listens on: exit 2 naming the address, no traceback.
+    # Ray tries a refused token 20 times, a second apart; 3 tries here, to keep the test short.
     other = write_sweep(project, f"base: base.yaml\noutput: {project / 'other'}\n", "other.yaml")
     refused = ray_head.lstm("sweep", other, "--executor", "ray", "--address", HEAD_ADDRESS,
-                            cwd=project, timeout=90, RAY_AUTH_TOKEN=secrets.token_hex(32))
+                            cwd=project, timeout=90, RAY_AUTH_TOKEN=secrets.token_hex(32),
+                            RAY_gcs_server_port_wait_time_s="3")
     assert refused.code == 2, refused.output
-    assert f"Ray cluster at {HEAD_ADDRESS} refused" in refused.err
+    assert f"Ray cluster at {HEAD_ADDRESS} refused this client" in refused.err
     assert "RAY_AUTH_TOKEN" in refused.err and "Traceback" not in refused.err
     closed = f"127.0.0.1:{HEAD_PORT + 1}"
     unreachable = ray_head.lstm("sweep", other, "--executor", "ray", "--address", closed,
