@@ -76,7 +76,7 @@ def test_an_address_that_is_not_host_port_exits_2(project, cli):
     sweep = write_sweep(project, f"base: base.yaml\noutput: {project / 'runs'}\n")
     result = cli("sweep", sweep, "--executor", "ray", "--address", "nowhere")
     assert result.code == 2
-    assert "--address nowhere" in result.err and "host:port" in result.err
+    assert "--address nowhere" in result.err and "HOST:PORT" in result.err
 
 
 def test_the_probe_tells_a_closed_port_and_a_port_without_grpc_from_a_ray_head(monkeypatch):
