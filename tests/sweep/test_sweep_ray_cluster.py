@@ -71,16 +71,18 @@ class Head:
         return Result(done.returncode, done.stdout, done.stderr)
 
 
+def namespace_of(pid: int) -> str | None:
+    """The network namespace of process `pid` (`net:[4026532174]`), None once it is gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return None
+
+
 def processes_in(namespace: str) -> list[int]:
     """Every process in the network namespace `namespace`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/net") == namespace:
-                found.append(int(entry))
-        except OSError:
-            continue                      # gone meanwhile, or a zombie
-    return found
+    return [int(entry) for entry in os.listdir("/proc")
+            if entry.isdigit() and namespace_of(int(entry)) == namespace]
 
 
 def wait_until(condition, seconds: float) -> bool:
@@ -110,37 +112,39 @@ def ray_head(tmp_path: Path) -> Iterator[Head]:
                               RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0"),
             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True)
-    namespace = own_namespace
+    namespace: str | None = None
     try:
+        # The head's namespace, as soon as netns.py has made it: the handle that finds every
+        # process to stop, whatever happens next.
+        assert wait_until(lambda: process.poll() is not None or
+                          namespace_of(process.pid) not in (None, own_namespace), 30)
+        namespace = namespace_of(process.pid)
+
         def started() -> bool:
             return process.poll() is not None or STARTED in log.read_text(errors="replace")
 
         assert wait_until(started, 120), "the Ray head did not start in 120 s"
         assert process.poll() is None, f"the Ray head exited:\n{log.read_text()[-3000:]}"
-        namespace = os.readlink(f"/proc/{process.pid}/ns/net")
-        assert namespace != own_namespace
         yield Head(process, namespace, token_file)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
+            os.killpg(process.pid, signal.SIGTERM)    # `ray start --block` stops its processes
             process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        except ProcessLookupError:
             pass
-        if namespace != own_namespace:
-            for pid in processes_in(namespace):
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if namespace not in (None, own_namespace):
+            for pid in processes_in(namespace):       # what SIGTERM left, e.g. a trial's child
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            process.wait(timeout=10)
-            survivors = processes_in(namespace)
-            shutil.rmtree(temp_dir, ignore_errors=True)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        if namespace not in (None, own_namespace):
             assert wait_until(lambda: not processes_in(namespace), 10), \
-                f"Ray processes survived their head: {survivors}"
-        else:
-            process.kill()
-            process.wait(timeout=10)
-            shutil.rmtree(temp_dir, ignore_errors=True)
+                f"processes survived the Ray head: {processes_in(namespace)}"
 
 
 @pytest.mark.slow
