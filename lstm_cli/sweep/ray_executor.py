@@ -9,6 +9,8 @@ the driver writes stopped.json into the run directory so that re-running the swe
 
 Results land in the run directories below `output` (a shared filesystem on a cluster); Tune's own
 files go to `output/.ray`. The trial itself (the part that runs on Ray's workers) is ray_trial.py.
+`join_cluster` connects to a running head (`--address`): token authentication, Ray's reading of
+a loopback address, and a clear error instead of Ray's retries when nobody answers.
 """
 
 from __future__ import annotations
