@@ -46,12 +46,13 @@ def main(argv: list[str]) -> int:
         if argv[0] == "new":
             command = argv[1:]
             if libc.unshare(CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+                raise OSError(f"unshare(CLONE_NEWNET): {os.strerror(ctypes.get_errno())}")
         else:
             command = argv[2:]
             descriptor = os.open(f"/proc/{int(argv[1])}/ns/net", os.O_RDONLY)
             if libc.setns(descriptor, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), f"setns(the network namespace of {argv[1]})")
+                raise OSError(f"setns(the network namespace of process {argv[1]}): "
+                              f"{os.strerror(ctypes.get_errno())}")
             os.close(descriptor)
         loopback_only()
     except (OSError, AttributeError) as error:
