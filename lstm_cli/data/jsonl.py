@@ -42,6 +42,10 @@ def iter_jsonl(path: str | Path) -> Iterator[Example]:
         except json.JSONDecodeError as error:
             raise DataError(f"expected a JSON object, found invalid JSON ({error.msg} at column "
                             f"{error.colno})", path=path, line=number) from None
+        except (ValueError, RecursionError) as error:  # an integer of 5000 digits, [[[[...
+            raise DataError(f"expected a JSON object, found JSON this reader cannot hold "
+                            f"({type(error).__name__}: {error})", path=path,
+                            line=number) from None
         if not isinstance(record, dict):
             raise DataError(f"expected a JSON object, found a {type(record).__name__}",
                             path=path, line=number)
@@ -121,7 +125,7 @@ def _reals(values: Any, name: str, path: Path, line: int, ndims: tuple[int, ...]
     if _numbers(values):
         try:
             array = np.asarray(values, dtype=np.float64)
-        except ValueError:                     # ragged lists
+        except (ValueError, OverflowError):    # ragged lists, integers beyond float64
             pass
     if array is None or array.ndim not in ndims or not np.isfinite(array).all():
         raise DataError(f"expected {name!r} to hold finite numbers (a number or a list, or a "
