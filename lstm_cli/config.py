@@ -371,9 +371,13 @@ def read_yaml_mapping(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]
         data, lines = parse_yaml(text, str(path))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
         problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"invalid YAML: {problem}", path=path,
-                          line=mark.line + 1 if mark else None) from None
+        if isinstance(error, yaml.reader.ReaderError):      # a character YAML does not allow
+            problem = f"unacceptable character #x{error.character:04x}: {error.reason}"
+            line = text.count("\n", 0, error.position) + 1
+        raise ConfigError(f"invalid YAML: {' '.join(problem.split())}", path=path,
+                          line=line) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
