@@ -103,12 +103,16 @@ def _example(record: dict, path: Path, line: int) -> Example:
     if not isinstance(features, dict):
         raise DataError(f"expected 'features' to be an object, found a "
                         f"{type(features).__name__}", path=path, line=line)
+    for name in features:
+        _check_text(name, "features", path, line)
     features = {name: _strings(values, f"features.{name}", path, line, length=len(tokens))
                 for name, values in features.items()}
     label = record.get("label")
     if label is not None and (not isinstance(label, str) or not label.strip()):
         raise DataError(f"expected 'label' to be a non-blank string, found {label!r:.60}",
                         path=path, line=line)
+    if label is not None:
+        _check_text(label, "label", path, line)
     return Example(tokens=tokens, labels=labels, features=features, target=target,
                    source=f"{path}:{line}", label=label,
                    value=_reals(record.get("value"), "value", path, line, ndims=(0, 1)),
@@ -154,10 +158,22 @@ def _strings(values: Any, name: str, path: Path, line: int,
     if any(not v.strip() for v in values):
         raise DataError(f"expected non-blank strings in {name!r}, found a blank one",
                         path=path, line=line)
+    for value in values:
+        _check_text(value, name, path, line)
     if length is not None and len(values) != length:
         raise DataError(f"expected {length} {name!r} (one per token), found {len(values)}",
                         path=path, line=line)
     return values
+
+
+def _check_text(value: str, name: str, path: Path, line: int) -> None:
+    """DataError for a string no UTF-8 file can hold: a lone surrogate, which JSON can spell
+    (`"\\ud800"`) but which would stop the run when its vocabulary is saved."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise DataError(f"expected text in {name!r}, found a lone surrogate "
+                        f"({value[error.start]!r})", path=path, line=line) from None
 
 
 def _describe(fields: set[str]) -> str:

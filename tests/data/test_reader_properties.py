@@ -145,7 +145,10 @@ def jsonl_record(draw: st.DrawFn) -> str:
 
 def jsonl_lines() -> st.SearchStrategy[str]:
     line = st.one_of(jsonl_record(), jsonl_record(), awkward_text(8),
-                     st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth))
+                     st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth),
+                     st.sampled_from(['{"tokens": ["a\\udc80"]}', '{"tokens": ["a"], "label": '
+                                      '"\\ud800"}', '{"tokens": ["a"], "features": '
+                                      '{"\\ud800": ["x"]}}']))
     return st.lists(line, max_size=6).map(lambda lines: "".join(f"{text}\n" for text in lines))
 
 
@@ -155,6 +158,9 @@ def test_jsonl_reads_any_bytes_or_names_the_line(tmp_path_factory, data):
     examples = loads_or_names_the_file(lambda: read_jsonl(path), path)
     for example in examples or []:
         assert example.tokens and all(isinstance(token, str) for token in example.tokens)
+        strings = [*example.tokens, *(example.labels or []), example.label or "",
+                   *example.features, *(v for vs in example.features.values() for v in vs)]
+        assert all(text.encode("utf-8") for text in strings if text)   # no lone surrogates
         for array in (example.value, example.step_values):
             assert array is None or np.isfinite(array).all()
 
