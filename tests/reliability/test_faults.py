@@ -24,6 +24,7 @@ import pytest
 from lstm_cli import fsutil
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.train.checkpoint import load_checkpoint
+from tests.support import wait_for
 
 from .helpers import GOOD_DEV, GOOD_TRAIN, config_yaml, start_subprocess
 
@@ -40,16 +41,6 @@ def write_run_files(directory: Path, **overrides) -> Path:
     config.write_text(config_yaml(**{"data.train": str(directory / "train.txt"),
                                      "data.dev": str(directory / "dev.txt"), **overrides}))
     return config
-
-
-def wait_for(path: Path, process: subprocess.Popen, timeout: float = 60,
-             log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, (f"the trainer exited ({process.returncode}) early:\n"
-                                        + (log.read_text() if log else ""))
-        assert time.monotonic() < deadline, f"{path} did not appear"
-        time.sleep(0.002)
 
 
 def inject(monkeypatch, at_call: int, *, loss: float | None = None,

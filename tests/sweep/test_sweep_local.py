@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
+
+from tests.support import wait_for
 
 from .helpers import GRID_NAMES, lstm_subprocess, write_sweep
 
@@ -89,10 +90,7 @@ grid: {model.hidden_size: [4, 5]}
 """)
     first, second = (project / "runs" / f"hidden_size={size}" for size in (4, 5))
     process = lstm_subprocess("sweep", sweep.name, "--jobs", "1", cwd=project)
-    deadline = time.monotonic() + 60
-    while not (second / "checkpoints" / "last").exists():          # the second run is training
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
+    wait_for(second / "checkpoints" / "last", process, poll=0.02)  # the second run is training
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
