@@ -9,6 +9,7 @@ misspelt.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -288,6 +289,9 @@ def _key_lines(node: yaml.Node, path: str, source: str, lines: dict[str, int]) -
         _key_lines(value_node, f"{path}{key}.", source, lines)
 
 
+MAX_YAML_DEPTH = 200
+"""The deepest `[`/`{` nesting a YAML file or `--set` value may have."""
+
 MAX_YAML_NODES = 100_000
 """The most values a YAML file or `--set` value may hold once its aliases are expanded (a config
 has a few hundred; this refuses alias bombs before anything walks them)."""
@@ -317,6 +321,7 @@ def parse_yaml(text: str, source: str | None = None) -> tuple[Any, dict[str, int
     syntax, values its tags cannot hold, aliases that refer to themselves or expand to more than
     MAX_YAML_NODES values, nesting too deep to read.
     """
+    _check_bracket_depth(text)
     loader = _Loader(text)
     lines: dict[str, int] = {}
     try:
@@ -333,6 +338,20 @@ def parse_yaml(text: str, source: str | None = None) -> tuple[Any, dict[str, int
         raise yaml.YAMLError("nesting too deep to read") from None
     finally:
         loader.dispose()
+
+
+def _check_bracket_depth(text: str) -> None:
+    """A YAMLError where `[` and `{` nest deeper than MAX_YAML_DEPTH (PyYAML's scanner takes
+    time quadratic in that depth: minutes for a line of 100,000 `[`). Brackets inside quoted
+    strings count too; no config comes near the limit."""
+    depth = 0
+    for bracket in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_YAML_DEPTH:
+            line = text.count("\n", 0, bracket.start())
+            raise yaml.MarkedYAMLError(
+                problem=f"brackets nest deeper than {MAX_YAML_DEPTH} levels",
+                problem_mark=yaml.Mark("<text>", bracket.start(), line, 0, None, None))
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:

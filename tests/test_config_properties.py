@@ -107,10 +107,11 @@ def _empty(tmp_path: Path) -> Path:
     ("train:\n  epochs: !!bool maybe", "c.yaml:2: invalid YAML: cannot read 'maybe' as bool"),
     ("seed: !!timestamp abc", "c.yaml:1: invalid YAML: cannot read 'abc' as timestamp"),
     ("model: &m {features: *m}", "refers to a value that contains it"),
-    (yaml_nesting_bomb(3000), "c.yaml: invalid YAML: nesting too deep to read"),
+    (yaml_nesting_bomb(100_000), "c.yaml:1: invalid YAML: brackets nest deeper than 200"),
+    ("".join(" " * i + f"k{i}:\n" for i in range(1000)), "c.yaml: invalid YAML: nesting too deep"),
     ("seed: 1\x00", "c.yaml:1: invalid YAML: unacceptable character #x0000"),
 ], ids=["no-such-date", "5000-digits", "bad-float", "bad-bool", "bad-timestamp", "self-alias",
-        "deep", "nul"])
+        "deep-brackets", "deep-indentation", "nul"])
 def test_values_yaml_cannot_hold_name_the_file_and_line(tmp_path, snippet, expect):
     path = tmp_path / "c.yaml"
     path.write_text(snippet)
