@@ -85,6 +85,7 @@ def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, mo
     assert metrics_epochs(broken) == [1, 2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
     """Stop a real `python -m lstm_cli train` once its first checkpoint exists: exit 130, the

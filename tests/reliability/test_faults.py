@@ -66,6 +66,7 @@ def inject(monkeypatch, at_call: int, *, loss: float | None = None,
 # --- SIGKILL ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint(tmp_path, cli):
     """Trainers that save two checkpoints every few milliseconds, killed with SIGKILL at seeded
     random moments: `checkpoints/last` (or the `.last.old` a swap leaves) always loads, and the
@@ -172,6 +173,7 @@ def test_skip_batch_with_a_huge_learning_rate_finishes(tmp_path, cli):
 # --- concurrency -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_trainer_on_the_same_run_directory_is_refused(tmp_path, cli):
     config = write_run_files(tmp_path, **{"train.epochs": 100000, "train.batch_size": 32})
     run = tmp_path / "run"

@@ -8,6 +8,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support import wait_for
 
 from .helpers import GRID_NAMES, lstm_subprocess, write_sweep
@@ -56,6 +58,7 @@ grid:
     assert "missing.txt" in (failed[0] / "sweep.log").read_text()
 
 
+@pytest.mark.slow
 def test_print_commands_lines_run_as_they_are_in_a_shell(project, cli):
     sweep = write_sweep(project, f"""
 base: base.yaml
@@ -81,6 +84,7 @@ seeds: [5]
     assert cli("sweep", sweep, "--print-commands").out == ""       # all finished now
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_where_it_stopped(project, cli, monkeypatch):
     sweep = write_sweep(project, """
 base: base.yaml
