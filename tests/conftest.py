@@ -20,7 +20,7 @@ from tests.support import Result
 
 settings.register_profile(
     "lstm", max_examples=int(os.environ.get("LSTM_HYPOTHESIS_EXAMPLES", "30")),
-    derandomize=True, database=None, deadline=timedelta(seconds=10), print_blob=True,
+    derandomize=True, database=None, deadline=timedelta(seconds=60), print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                            HealthCheck.data_too_large])
 settings.load_profile("lstm")

@@ -19,7 +19,9 @@ from tests.support import time_limit
 
 T = TypeVar("T")
 
-SECONDS_PER_CALL = 10
+SECONDS_PER_CALL = 60
+"""Long enough for any example on a loaded machine (each takes milliseconds to a second), short
+enough that a hang fails the test instead of stalling the suite."""
 
 # Text that readers meet in the wild: separators, line ends, BOMs, NULs, unusual whitespace and
 # digits, numbers that do not fit, NaN spelt several ways, lone surrogates (JSON can spell them).

@@ -71,8 +71,10 @@ def wait_for(path: Path, process: subprocess.Popen, *, timeout: float = 60,
         time.sleep(poll)
 
 
-class TookTooLong(AssertionError):
-    """A call ran past its `time_limit` (a hang, as far as a test is concerned)."""
+class TookTooLong(BaseException):
+    """A call ran past its `time_limit` (a hang, as far as a test is concerned). Not an
+    Exception, so that no `except Exception` in the code under test can take it for an error
+    of its own."""
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lstm_cli.cli.main import main
 from lstm_cli.sweep.plan import STOPPED_FILE
 from tests.cli.helpers import tiny_config_dict, write_config, write_tiny_data
-from tests.properties import AWKWARD_PIECES, file_bytes, nested_values
+from tests.properties import AWKWARD_PIECES, SECONDS_PER_CALL, file_bytes, nested_values
 from tests.support import time_limit
 
 FILES = ["config.yaml", "metrics.jsonl", "report.json", STOPPED_FILE]
@@ -48,7 +48,7 @@ def test_report_over_an_edited_run_directory_reports_or_names_it(
     shutil.copytree(good_run, run)
     (run / name).write_bytes(data)
     capsys.readouterr()
-    with time_limit(10):
+    with time_limit(SECONDS_PER_CALL):
         code = main(["report", str(run), "--format", "json"])
     out, err = capsys.readouterr()
     assert code in (0, 2), err

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from lstm_cli.errors import ConfigError
 from lstm_cli.sweep.spec import load_sweep_spec
-from tests.properties import YAML_SCALARS, corrupted, nest, nested_values, yaml_documents
+from tests.properties import (
+    SECONDS_PER_CALL,
+    YAML_SCALARS,
+    corrupted,
+    nest,
+    nested_values,
+    yaml_documents,
+)
 from tests.support import time_limit
 
 CONFIG_KEYS = ["train.epochs", "model.hidden_size", "seed", "data.feature_columns.pos",
@@ -50,7 +57,7 @@ def test_any_sweep_file_gives_a_spec_or_a_config_error(tmp_path_factory, documen
     else:
         path.write_bytes(document)
     try:
-        with time_limit(10):
+        with time_limit(SECONDS_PER_CALL):
             load_sweep_spec(path)
     except ConfigError as error:
         assert error.path is not None and Path(error.path) == path, error.render()

@@ -20,7 +20,7 @@ from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import LstmError
 from lstm_cli.model import TrainedModel, build_model, load_model, model_meta
 from lstm_cli.train.checkpoint import ARRAYS_FILE, META_FILE, save_checkpoint
-from tests.properties import AWKWARD_PIECES, file_bytes, nested_values
+from tests.properties import AWKWARD_PIECES, SECONDS_PER_CALL, file_bytes, nested_values
 from tests.support import time_limit
 
 
@@ -83,7 +83,7 @@ def edit(meta: dict, path: tuple, value: Any) -> None:
 
 def loads_or_names_a_file_of(directory: Path) -> None:
     try:
-        with time_limit(10):
+        with time_limit(SECONDS_PER_CALL):
             load_model(directory)
     except LstmError as error:
         assert error.path is not None and Path(error.path).is_relative_to(directory), \
