@@ -1,6 +1,7 @@
 """`lstm sweep --executor ray` on a local Ray instance (2 CPUs, no dashboard): the same run
 directories as the local executor, per-epoch metrics reported to Tune so ASHA can stop trials,
-Tune's own files kept under `output/.ray`. One test only: starting Ray takes many seconds."""
+Tune's own files kept under `output/.ray`. One test only starts Ray (it takes many
+seconds); the others check `--address` errors without a cluster."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ RUN_FILES = {"checkpoints", "config.yaml", "metrics.jsonl", "train.log", "sweep.
              "report.json", "report.md", "stopped.json"}
 
 
+@pytest.mark.slow
 def test_a_2x2_sweep_runs_as_ray_tune_trials(project, cli):
     pytest.importorskip("ray.tune")              # here, not at collection: it imports slowly
     sweep = write_sweep(project, f"""
