@@ -81,6 +81,7 @@ def test_gradcheck_builds_the_gold_each_output_layer_reads(tiny, cli, overrides)
     assert "classifier.weight" in report["errors"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", sorted(str(path.relative_to(REPO_ROOT)) for path in
                                           (REPO_ROOT / "configs").glob("**/*.yaml")
                                           if "sweeps" not in path.parts))
