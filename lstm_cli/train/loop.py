@@ -45,6 +45,7 @@ from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
 from lstm_cli.train.average import WeightAverage
 from lstm_cli.train.checkpoint import load_checkpoint, save_checkpoint
+from lstm_cli.train.divergence import DivergenceGuard
 from lstm_cli.train.lock import RunLock
 from lstm_cli.train.optim import clip_grad_norm, grad_norm, make_optimizer
 from lstm_cli.train.schedule import make_schedule
@@ -56,10 +57,6 @@ class TrainingInterrupted(Exception):
     def __init__(self, run_dir: Path, epoch: int, batch: int) -> None:
         self.run_dir, self.epoch, self.batch = run_dir, epoch, batch
         super().__init__(f"interrupted in epoch {epoch} after batch {batch}")
-
-
-class TrainingDiverged(LstmError):
-    """A non-finite loss or gradient norm with `train.on_nonfinite: stop`."""
 
 
 class RunLog:
@@ -115,6 +112,8 @@ class LoopState:
     epoch_tokens: int = 0
     epoch_seconds: float = 0.0
     last_finite_loss: float | None = None
+    reference_loss_sum: float = 0.0  # the divergence guard's reference: the first updates'
+    reference_steps: int = 0         # losses (train/divergence.py)
     rng: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -279,8 +278,8 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
     state = LoopState()
     if resume:
         checkpoint = load_checkpoint(last_dir)
-        _check_resumable(config, checkpoint.meta["config"], last_dir)
         trained = model_from_checkpoint(checkpoint)
+        _check_resumable(config, trained.config.to_dict(), last_dir)
         trained.config = config
         state = LoopState(**checkpoint.meta["train_state"])
         splits = load_splits(config, warn=log)
@@ -303,6 +302,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
     fsutil.atomic_write_text(run_dir / "config.yaml", config.to_yaml())
     tagger = trained.tagger
     updater = Updater(config, tagger)
+    guard = DivergenceGuard(config, tagger.output.num_scores, last_dir, log)
     optimizer, ema, params = updater.optimizer, updater.average, updater.params
     if checkpoint is not None and checkpoint.optimizer_state is not None:
         optimizer.load_state_dict(*checkpoint.optimizer_state)
@@ -356,9 +356,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                 batch = batches[index]
                 lr = schedule.lr_at(state.epoch, state.step)
                 loss, norm = updater.step(batch, lr, dropout_rng)
-                if not (math.isfinite(loss) and math.isfinite(norm)):
-                    _non_finite(config, log, epoch, state, loss, norm, last_dir)
-                else:
+                if guard.check(state, epoch, loss, norm, batch):
                     state.step += 1
                     state.last_finite_loss = loss
                     tokens = int(batch.mask.sum())
@@ -426,25 +424,9 @@ def _optimizer_options(opt) -> dict[str, Any]:
     return {key: getattr(opt, key) for key in by_name.get(opt.name, ())}
 
 
-def _non_finite(config: Config, log: RunLog, epoch: int, state: LoopState, loss: float,
-                norm: float, last_dir: Path) -> None:
-    what = f"loss {loss}" if not math.isfinite(loss) else f"gradient norm {norm}"
-    where = f"epoch {epoch}, step {state.step + 1}"
-    if config.train.on_nonfinite == "skip_batch":
-        log(f"warning: {what} at {where}; batch skipped (train.on_nonfinite: skip_batch)")
-        return
-    kept = f"the last good checkpoint is {last_dir}" if last_dir.exists() else \
-        "no checkpoint was written yet"
-    raise TrainingDiverged(
-        f"training diverged at {where}: {what} (last finite loss: {state.last_finite_loss}); "
-        f"{kept}",
-        hint=f"lower train.optimizer.lr (now {config.train.optimizer.lr}), set or lower "
-             f"train.clip_norm (now {config.train.clip_norm}), check model.forget_bias, or "
-             f"set train.on_nonfinite: skip_batch")
-
-
 def _check_resumable(config: Config, saved: dict[str, Any], last_dir: Path) -> None:
-    """Resuming may lengthen training (`train.epochs`), nothing else."""
+    """Resuming may lengthen training (`train.epochs`), nothing else. `saved` is the run's
+    config as loaded (keys added since it was written hold their defaults)."""
     now, before = flat_keys(config.to_dict()), flat_keys(saved)
     differences = [key for key, value in now.items()
                    if key != "train.epochs" and value != before.get(key)]
