@@ -67,6 +67,7 @@ class DataConfig(Section):
     token_column: int = 0
     label_column: int = -1
     feature_columns: dict[str, int] = Field(default_factory=dict)
+    comment_prefix: str | None = Field(None, min_length=1)
     conllu_label: Literal["upos", "xpos", "deprel"] = "upos"
     lowercase: bool = False
     normalize_digits: bool = False
