@@ -70,8 +70,8 @@ def test_odd_token_lines_are_trained_scored_and_predicted(tmp_path, cli, comment
     assert report["num_sequences"] == len(sentences) and report["num_tokens"] == total
     assert json.loads((run / "report.json").read_text())["num_tokens"] == total
 
-    result = cli("predict", run, data, "--with-gold")
-    assert result.code == 0, result.err
+    result = cli("predict", run, data, "--with-gold")    # the same sentences in the same
+    assert result.code == 0, result.err                   # batches as eval: the same labels
     rows = read_predictions(result.out)
     assert [[row[0] for row in sentence] for sentence in rows] == tokens
     assert [[(row[0], row[1]) for row in sentence] for sentence in rows] == gold
