@@ -9,13 +9,13 @@ import os
 import shlex
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.train.checkpoint import load_checkpoint
+from tests.support import wait_for
 
 from .helpers import (
     assert_same_weights,
@@ -119,6 +119,7 @@ def _wait_for(path: Path, process: subprocess.Popen, log: Path, timeout: float =
         time.sleep(0.005)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
     """Stop a real `python -m lstm_cli train` once its first checkpoint exists: exit 130, the
@@ -132,8 +133,8 @@ def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
                                    cwd=tmp_path, env=subprocess_env(), stderr=stderr,
                                    stdout=subprocess.DEVNULL)
         try:
-            _wait_for(run / "checkpoints" / "last" / "meta.json", process,
-                      tmp_path / "stderr.txt")
+            wait_for(run / "checkpoints" / "last" / "meta.json", process,
+                     log=tmp_path / "stderr.txt")
             process.send_signal(signum)
             code = process.wait(timeout=60)
         finally:
