@@ -111,14 +111,6 @@ def test_a_checkpoint_from_before_the_divergence_guard_resumes(tiny, cli):
     assert metrics_epochs(run) == [1, 2]
 
 
-def _wait_for(path: Path, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, f"training ended early:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"{path} did not appear"
-        time.sleep(0.005)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
