@@ -29,8 +29,8 @@ from lstm_cli.data.batching import make_batch
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import ConfigError
 from lstm_cli.model import build_model
-from lstm_cli.train.loop import _optimizer_options
 from lstm_cli.train.optim import clip_grad_norm, make_optimizer
+from lstm_cli.train.options import optimizer_options
 
 CELLS: dict[str, list[str]] = {
     "lstm": ["model.cell=lstm", "model.peepholes=false"],
@@ -84,7 +84,7 @@ def run_trial(task: Task, cell: str, seed: int, budget: int, *, paper_scale: boo
     opt = config.train.optimizer
     optimizer = make_optimizer(opt.name, params, frozen=tagger.frozen,
                                weight_decay=config.train.weight_decay, lazy=opt.lazy,
-                               **_optimizer_options(opt))
+                               **optimizer_options(opt))
     clip = config.train.clip_norm
     seen, solved, diverged = 0, False, False
     started = time.perf_counter()
