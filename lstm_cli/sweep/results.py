@@ -37,7 +37,7 @@ from lstm_cli.eval.metric_registry import higher_is_better
 from lstm_cli.eval.report import markdown_cell
 from lstm_cli.plots import Curve
 from lstm_cli.sweep.plan import STOPPED_FILE, display_path, format_value, read_stopped, short_keys
-from lstm_cli.train.loop import flat_keys, metric_value, read_metrics
+from lstm_cli.train.metrics_log import flat_keys, metric_value, read_metrics
 
 IGNORED_KEYS = {"output.dir"}
 REPORT_METRICS = ("token_accuracy", "sequence_accuracy", "entity.f1", "label_error_rate")
