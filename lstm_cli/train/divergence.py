@@ -52,18 +52,11 @@ class GuardState(Protocol):
 
 def loss_per_unit(config: Config, loss: float, batch: Batch) -> tuple[float, str]:
     """The batch loss on a scale that does not grow with sequence length or batch size, and
-    the unit it is per: CRF's per-sequence loss and CTC's `sum` become per step; softmax is
-    per step already, CTC's `mean` and `mean_target_length` per target label, last_softmax per
-    sequence, regression per value."""
+    the unit it is per, as the output layer gives them (`OutputLayer.loss_per_unit`): CRF's
+    per-sequence loss and CTC's `sum` become per step; softmax is per step already, CTC's `mean`
+    and `mean_target_length` per target label, last_softmax per sequence, regression per value."""
     model = config.model
-    if model.output == "crf":
-        return loss * batch.size / int(batch.mask.sum()), "step"
-    if model.output == "ctc":
-        if model.ctc.reduction == "sum":
-            return loss / int(batch.mask.sum()), "step"
-        return loss, "target label"
-    unit = {"softmax": "step", "last_softmax": "sequence", "regression": "value"}[model.output]
-    return loss, unit
+    return model.output_layer.loss_per_unit(loss, batch, **model.output_section())
 
 
 class DivergenceGuard:
@@ -74,7 +67,7 @@ class DivergenceGuard:
                  log: Callable[[str], None]) -> None:
         self.config, self.last_dir, self.log = config, last_dir, log
         self.factor = config.train.divergence_factor
-        self.floor = 0.0 if config.model.output == "regression" else math.log(num_scores)
+        self.floor = math.log(num_scores) if config.model.output_layer.uniform_guess else 0.0
 
     def check(self, state: GuardState, epoch: int, loss: float, norm: float,
               batch: Batch) -> bool:

@@ -12,6 +12,9 @@ name: they ask the layer (or its class, before one is built) what it needs and g
 - `config_section`: the `model.<section>` of the config whose keys are its keyword options.
 - `class_weighted`: whether it takes `model.class_weights`.
 - `tolerance` (real targets only): how close a value must come to its target to be correct.
+- `loss_per_unit(loss, batch, **options)`: the loss on a scale that does not grow with sequence
+  length or batch size, and what it is per; `uniform_guess`: whether ln C, the loss of a uniform
+  guess over its C scores, is a floor for it (train/divergence.py compares losses on these).
 - `random_targets(rng, lengths)`: gold for the tiny random problem of `lstm gradcheck`.
 """
 
@@ -113,6 +116,8 @@ class OutputLayer(Module):
     config_section: ClassVar[str | None] = None
     class_weighted: ClassVar[bool] = False
     tolerance: float | None = None
+    loss_unit: ClassVar[str] = "step"
+    uniform_guess: ClassVar[bool] = True
     num_scores: int
     num_labels: int
 
@@ -120,6 +125,12 @@ class OutputLayer(Module):
     def targets_for(cls, **options) -> Targets:
         """The targets a layer built with these keyword options is trained against."""
         return cls.targets
+
+    @classmethod
+    def loss_per_unit(cls, loss: float, batch, **options) -> tuple[float, str]:
+        """The loss of `batch` per `loss_unit` (a layer whose loss is reduced otherwise
+        rescales it), and that unit; `options` are the layer's keyword options."""
+        return loss, cls.loss_unit
 
     def random_targets(self, rng: np.random.Generator, lengths: Array) -> dict[str, Array]:
         """Random gold for a batch of `lengths`, as the `Batch` fields the loss reads."""

@@ -228,6 +228,11 @@ class CRFOutput(OutputLayer):
     targets = STEP_LABELS
     config_section = "crf"
 
+    @classmethod
+    def loss_per_unit(cls, loss: float, batch, **options) -> tuple[float, str]:
+        """The loss is a mean over sequences: per step, it is loss · B / Σ lengths."""
+        return loss * batch.size / int(batch.mask.sum()), "step"
+
     def __init__(self, num_labels: int, *, dtype=np.float32,
                  allowed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()

@@ -205,6 +205,13 @@ class CTCOutput(OutputLayer):
     targets = LABEL_STRING
     config_section = "ctc"
 
+    @classmethod
+    def loss_per_unit(cls, loss: float, batch, **options) -> tuple[float, str]:
+        """`sum` over the batch: per step; `mean` and `mean_target_length`: per target label."""
+        if options.get("reduction") == "sum":
+            return loss / int(batch.mask.sum()), "step"
+        return loss, "target label"
+
     def __init__(self, num_labels: int, *, dtype=np.float32, reduction: str = "mean",
                  beam_width: int = 1) -> None:
         super().__init__()

@@ -33,6 +33,8 @@ class RegressionOutput(OutputLayer):
 
     windows = False
     config_section = "regression"
+    loss_unit = "value"
+    uniform_guess = False
 
     def __init__(self, num_labels: int = 0, *, dtype=np.float32, size: int = 1,
                  per_step: bool = False, tolerance: float = 0.04) -> None:

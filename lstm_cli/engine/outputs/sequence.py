@@ -66,6 +66,7 @@ class LastSoftmaxOutput(OutputLayer):
     """Sequence classification: p(y | x) = softmax(pool(s_0 … s_{L-1})); see the module notes."""
 
     targets = SEQUENCE_LABEL
+    loss_unit = "sequence"
     windows = False
     config_section = "sequence"
     class_weighted = True
