@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
+from lstm_cli.engine.bidirectional import bidirectional_forward, stacking_pays
 from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, shifted
 from lstm_cli.engine.module import Module
 
@@ -154,6 +155,9 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
     lent: dict[str, Array] = {}
     workspace = units[0].workspace
     w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype)
+    if stacking_pays(cells, batch_sizes):
+        return bidirectional_forward(cells, workspace, lent, x, batch_sizes, w_input, bias,
+                                     w_hidden_t, dtype, input_grad=input_grad)
     x2d = x.reshape(steps * batch, inputs)
     gates = workspace.take(lent, "layer_gates", (steps, batch, len(units) * gate_size), dtype,
                            zero=False)
