@@ -47,7 +47,7 @@ def stacking_pays(cells: list, batch_sizes: Array) -> bool:
     if len(cells) != 2 or not all(type(cell) is FusedLSTMCell for cell in cells):
         return False
     reverse = batch_sizes[::-1]
-    stacked_rows = 2 * int(np.maximum(batch_sizes, reverse).sum())
+    stacked_rows = 2 * int(xp.maximum(batch_sizes, reverse).sum())
     return stacked_rows <= EXTRA_ROWS_ALLOWED * 2 * int(batch_sizes.sum())
 
 
@@ -100,7 +100,7 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
                                cell_out[:, s, :m], h[:, s, :m], scratch[0, :, :m])
     mask = None
     if ragged:
-        mask = (np.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
+        mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
     output = xp.empty((steps, batch, 2 * hidden_size), dtype=dtype)
     _masked_copy(h[0], mask, output[..., :hidden_size])
     xp.copyto(output[..., hidden_size:], h[1, ::-1])     # reverse rows there are exactly 0

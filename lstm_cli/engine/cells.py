@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.activations import get_activation, sigmoid_grad_, tanh_, tanh_grad_
-from lstm_cli.engine.backend import xp
+from lstm_cli.engine.backend import tanh, xp
 from lstm_cli.engine.module import Module
 from lstm_cli.engine.params import init_matrix
 
@@ -390,14 +390,14 @@ class FusedLSTMCell(LSTMCell):
         """One step from a' = [½a_i | ½a_f | ½a_o | a_g] (…, 4H), in place; writes c_t, tanh(c_t)
         and h_t. Leading axes are free: the bidirectional loop passes both directions at once."""
         i, f, o, g = self.blocks
-        xp.tanh(a, out=a)                         # [tanh(½a_i) | … | g_t = tanh(a_g)]
+        tanh(a, out=a)                            # [tanh(½a_i) | … | g_t = tanh(a_g)]
         gates = a[..., self.sigmoid_block]
         gates *= 0.5
         gates += 0.5                              # [i_t | f_t | o_t] = ½ tanh(½a) + ½ = σ(a)
         xp.multiply(a[..., i], a[..., g], out=c)  # c_t = i_t ⊙ g_t ...
         if c_prev is not None:                    # ... + f_t ⊙ c_{t−1}
             c += xp.multiply(a[..., f], c_prev, out=scratch)
-        xp.tanh(c, out=cell_out)                  # tanh(c_t)
+        tanh(c, out=cell_out)                     # tanh(c_t)
         xp.multiply(a[..., o], cell_out, out=h)   # h_t = o_t ⊙ tanh(c_t)
 
     def backward_step(self, tape, t, prev, n, dh):
