@@ -7,17 +7,16 @@ import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import numpy as np
 import typer
 
 from lstm_cli.cli.main import app
-from lstm_cli.data.prepare import iter_examples
-from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError, LstmError
-from lstm_cli.inference import predict
-from lstm_cli.model import TrainedModel, load_model
+
+if TYPE_CHECKING:                    # imported where used, so that `predict --help` is fast
+    from lstm_cli.data.types import Example
+    from lstm_cli.model import TrainedModel
 
 CHUNK = 256          # sequences held in memory at once
 FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
@@ -25,6 +24,7 @@ FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
 
 def _stdin_text() -> Iterator[Example]:
     """Plain text on stdin: one sequence per line, whitespace-separated tokens."""
+    from lstm_cli.data.types import Example
     for number, line in enumerate(sys.stdin, start=1):
         tokens = line.split()
         if tokens:
@@ -36,6 +36,7 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     """`auto` picks the format by suffix; any other suffix is plain text, or the model's
     training format with `--with-gold` (plain text has no gold labels) or when the file's
     first line holds a TAB (column data, as CoNLL files are)."""
+    from lstm_cli.data.prepare import iter_examples
     if source == "-":
         if input_format not in ("auto", "text"):
             raise LstmError(f"--input-format {input_format} needs a file, not stdin")
@@ -70,6 +71,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
     conll: `token [TAB gold] TAB label [TAB probs]` per token and a blank line per sequence for
     per-token outputs (softmax, CRF); one line per sequence, `prediction [TAB gold]`, for the
     others (a CTC label string, a `last_softmax` class, regression values)."""
+    from lstm_cli.inference import predict
     count = 0
     per_token = model.config.model.output in ("softmax", "crf")
     for chunk in _chunks(examples, CHUNK):
@@ -107,6 +109,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
 
 def _gold(model: TrainedModel, example: Example) -> list[str] | None:
     """The example's gold output as text, in the form the model predicts, or None."""
+    import numpy as np
     config = model.config.model
     if config.output == "ctc":
         return example.target
@@ -141,6 +144,7 @@ def predict_cli(
     if input_format not in ("auto", "text", "conll", "conllu", "jsonl", "dense"):
         raise LstmError(f"--input-format must be auto, text, conll, conllu, jsonl or dense, "
                         f"not {input_format!r}")
+    from lstm_cli.model import load_model
     model = load_model(checkpoint)
     examples = _input_examples(model, source, input_format, with_gold)
     if out is None:
