@@ -8,12 +8,14 @@ and back, so `lstm eval`, `lstm predict` and `lstm export` need nothing but the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lstm_cli.config import Config, config_from_dict
+from lstm_cli.data.encoding import WordTypeCache
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.engine.backend import resolve_dtype
 from lstm_cli.engine.tagger import SequenceTagger
@@ -35,6 +37,11 @@ class TrainedModel:
     @property
     def labels(self) -> list[str]:
         return self.vocabs.labels.labels
+
+    @cached_property
+    def word_types(self) -> WordTypeCache:
+        """Token, affix and character ids by word type, for as long as the model is loaded."""
+        return WordTypeCache(self.vocabs)
 
 
 def cell_options(config: Config) -> dict[str, Any]:
