@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from lstm_cli.config import Config, config_from_dict
 from lstm_cli.data.encoding import WordTypeCache
@@ -161,7 +162,10 @@ def model_from_checkpoint(checkpoint: Checkpoint) -> TrainedModel:
     except (KeyError, TypeError, ValueError, ConfigError) as error:
         raise CheckpointError(f"meta.json does not describe a model ({error})",
                               path=checkpoint.path) from None
-    tagger = build_model(config, vocabs, rng=np.random.default_rng(0), frame_dim=frame_dim)
+    # The initial weights are overwritten below. One BLAS thread: OpenBLAS's threaded QR (the
+    # orthogonal init) took about 1 s per 200 × 200 block on a busy 2-core machine, 2 ms on one.
+    with threadpool_limits(1):
+        tagger = build_model(config, vocabs, rng=np.random.default_rng(0), frame_dim=frame_dim)
     params = tagger.named_params()
     missing = sorted(set(params) - set(checkpoint.params))
     extra = sorted(set(checkpoint.params) - set(params))

@@ -18,7 +18,9 @@ if TYPE_CHECKING:                    # imported where used, so that `predict --h
     from lstm_cli.data.types import Example
     from lstm_cli.model import TrainedModel
 
-CHUNK = 256          # sequences held in memory at once
+# Sequences held in memory at once. Batches are cut from a chunk sorted by length, so a larger
+# chunk gives batches of closer lengths (EWT test set, model alone: 1.07 s at 256, 0.82 at 2048).
+CHUNK = 2048
 FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
 
 
