@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_cli.data.affixes import affix_values
+from lstm_cli.data.affixes import affix_value, affix_values
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import DataError
@@ -76,9 +76,8 @@ class WordTypeCache:
 
     def _add(self, token: str) -> tuple[int, ...]:
         vocabs = self.vocabs
-        ids = (int(vocabs.tokens.encode([token])[0]),
-               *(int(vocab.encode(affix_values(name, [token]))[0])
-                 for name, vocab in vocabs.affixes.items()))
+        ids = (vocabs.tokens.id_of(token),
+               *(vocab.id_of(affix_value(name, token)) for name, vocab in vocabs.affixes.items()))
         self.ids[token] = ids
         if vocabs.chars is not None:
             self.chars[token] = vocabs.encode_chars(token)
