@@ -15,6 +15,7 @@ RUN_FILES = {"checkpoints", "config.yaml", "metrics.jsonl", "train.log", "sweep.
              "report.json", "report.md", "stopped.json"}
 
 
+@pytest.mark.slow
 def test_a_2x2_sweep_runs_as_ray_tune_trials(project, cli):
     pytest.importorskip("ray.tune")              # here, not at collection: it imports slowly
     sweep = write_sweep(project, f"""
