@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 def _diverged(error: LstmError) -> bool:
     """Whether `error` is training's divergence (exit 3); training is imported only here, on
     the error path, so that other commands do not pay for it."""
-    from lstm_cli.train.loop import TrainingDiverged
+    from lstm_cli.train.divergence import TrainingDiverged
     return isinstance(error, TrainingDiverged)
 
 

@@ -37,7 +37,9 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
                     with_gold: bool) -> Iterator[Example]:
     """`auto` picks the format by suffix; any other suffix is plain text, or the model's
     training format with `--with-gold` (plain text has no gold labels) or when the file's
-    first line holds a TAB (column data, as CoNLL files are)."""
+    first token line holds a TAB (column data, as CoNLL files are; blank lines, `-DOCSTART-`
+    lines and, with `data.comment_prefix`, comment lines do not count). Without `--with-gold`
+    a CoNLL file's label column is not read, so unlabelled files (tokens only) work too."""
     from lstm_cli.data.prepare import iter_examples
     if source == "-":
         if input_format not in ("auto", "text"):
@@ -46,18 +48,26 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
-        columns = with_gold or _first_line_has_tab(path)
+        columns = with_gold or _first_token_line_has_tab(path,
+                                                         model.config.data.comment_prefix)
         fmt = FORMATS_BY_SUFFIX.get(path.suffix,
                                     model.config.data.format if columns else "text")
-    return iter_examples(path, model.config.data, format=fmt)
+    unlabelled = {"label_column": None} if fmt == "conll" and not with_gold else {}
+    return iter_examples(path, model.config.data, format=fmt, **unlabelled)
 
 
-def _first_line_has_tab(path: Path) -> bool:
+def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
+    from lstm_cli.data.conll import DOCUMENT_MARKER
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            return "\t" in handle.readline()
+            for line in handle:
+                if not line.strip() or line.split()[0] == DOCUMENT_MARKER or \
+                        (comment_prefix and line.startswith(comment_prefix)):
+                    continue
+                return "\t" in line
     except OSError:
-        return False          # the reader reports a missing or unreadable file properly
+        pass                  # the reader reports a missing or unreadable file properly
+    return False
 
 
 def _chunks(items: Iterable[Example], size: int) -> Iterator[list[Example]]:
