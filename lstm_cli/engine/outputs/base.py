@@ -76,18 +76,18 @@ class Targets:
         batch = len(lengths)
         if self.batch_field == "label_ids":
             labels = rng.integers(0, size, size=mask.shape)
-            return {"label_ids": np.where(mask, labels, -1)}
+            return {"label_ids": xp.where(mask, labels, -1)}
         if self.batch_field == "target_ids":
-            target_lengths = np.minimum(2, (lengths + 1) // 2)
+            target_lengths = xp.minimum(2, (lengths + 1) // 2)
             labels = rng.integers(0, size, size=(batch, 2))
-            return {"target_ids": np.where(np.arange(2) < target_lengths[:, None], labels, -1),
+            return {"target_ids": xp.where(xp.arange(2) < target_lengths[:, None], labels, -1),
                     "target_lengths": target_lengths}
         if self.batch_field == "sequence_label_ids":
             return {"sequence_label_ids": rng.integers(0, size, size=batch)}
         if self.batch_field == "sequence_values":
             return {"sequence_values": rng.standard_normal((batch, size))}
         values = rng.standard_normal((*mask.shape, size))
-        return {self.batch_field: np.where(mask[..., None], values, 0.0)}
+        return {self.batch_field: xp.where(mask[..., None], values, 0.0)}
 
 
 STEP_LABELS = Targets("labels per step", "labels", "label_ids", "labels", token_labels=True)
