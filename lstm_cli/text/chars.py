@@ -1,0 +1,171 @@
+"""Tokenisation and sentence splitting as character-level sequence labelling (as UDPipe and
+Stanza do it), trained with this project's engine from any CoNLL-U file.
+
+Each character of the raw text (`conllu_text.read_conllu_text`) gets one label:
+
+    O  whitespace between tokens
+    I  inside a token (not its last character, not the end of one of its words)
+    W  the last character of a word inside a multiword token whose words spell it
+       (`don't` = `do` + `n't`: `o` is W), so the model learns where such tokens split
+    T  the last character of a token
+    S  the last character of a sentence's last token
+
+The model reads one paragraph at a time (the text between blank lines), cut at whitespace into
+pieces of at most `MAX_CHARS` characters, each character as a token (any whitespace as " ").
+A multiword token whose words do not spell it (French `du` = `de le`) is kept as one word: none
+of UD English EWT's 2,614 multiword tokens is of that kind.
+
+Data format `conllu_chars` (`iter_char_examples`) gives these examples to `lstm train`;
+`TrainedTokenizer` decodes a trained model's labels back into sentences of tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from lstm_cli.data.types import Example
+from lstm_cli.text.conllu_text import GoldDocument, read_conllu_text
+from lstm_cli.text.tokenize import Sentence, Token
+
+MAX_CHARS = 500
+LABELS = ("O", "I", "W", "T", "S")
+_PARAGRAPHS = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+def char_labels(document: GoldDocument) -> list[str]:
+    """One label (see the module docstring) per character of `document.text`."""
+    labels = ["O"] * len(document.text)
+    for sentence in document.sentences:
+        for token in sentence.tokens:
+            for position in range(token.start, token.end):
+                if not document.text[position].isspace():
+                    labels[position] = "I"
+            forms = [word.form for word in token.words]
+            surface = document.text[token.start:token.end]
+            if len(forms) > 1 and "".join(forms) == surface:
+                position = token.start
+                for form in forms[:-1]:
+                    position += len(form)
+                    labels[position - 1] = "W"
+            labels[token.end - 1] = "T"
+        labels[sentence.end - 1] = "S"
+    return labels
+
+
+def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]:
+    """`(start, end, ends_paragraph)` of the pieces the model reads: the paragraphs of `text`
+    (blank-line separated, outer whitespace left out), each cut at the last whitespace before
+    `max_chars` characters (or at `max_chars` when a piece holds none)."""
+    result = []
+    start = 0
+    for match in [*_PARAGRAPHS.finditer(text), None]:
+        end = len(text) if match is None else match.start()
+        while start < end and text[start].isspace():
+            start += 1
+        stop = end
+        while stop > start and text[stop - 1].isspace():
+            stop -= 1
+        while stop - start > max_chars:
+            cut = text.rfind(" ", start + 1, start + max_chars)
+            cut = start + max_chars if cut <= start else cut
+            result.append((start, cut, False))
+            start = cut
+            while start < stop and text[start].isspace():
+                start += 1
+        if stop > start:
+            result.append((start, stop, True))
+        if match is not None:
+            start = match.end()
+    return result
+
+
+def char_inputs(text: str) -> list[str]:
+    """The model's tokens for a piece of text: its characters, any whitespace as " "."""
+    return [" " if char.isspace() else char for char in text]
+
+
+def iter_char_examples(path: str | Path, *, max_chars: int = MAX_CHARS) -> Iterator[Example]:
+    """The `conllu_chars` reader: one Example per piece of the file's raw text, its characters
+    as tokens and their labels."""
+    document = read_conllu_text(path)
+    labels = char_labels(document)
+    for start, end, _ in pieces(document.text, max_chars):
+        yield Example(tokens=char_inputs(document.text[start:end]), labels=labels[start:end],
+                      source=f"{path}:char {start}")
+
+
+def decode(text: str, labels: list[str]) -> list[Sentence]:
+    """Sentences of tokens from one label per character of `text`. Whitespace always ends a
+    token and non-whitespace is always in one (an `O` on it reads as `I`); the end of the text
+    ends a sentence."""
+    sentences: list[Sentence] = []
+    tokens: list[Token] = []
+    start: int | None = None
+    splits: list[int] = []
+
+    def close(end: int) -> None:
+        nonlocal start, splits
+        if start is None:
+            return
+        words = ()
+        if splits:
+            bounds = [start, *splits, end]
+            words = tuple(zip(bounds, bounds[1:]))
+        tokens.append(Token(text[start:end], start, end, words))
+        start, splits = None, []
+
+    for position, (char, label) in enumerate(zip(text, labels, strict=True)):
+        if char.isspace():
+            close(position)
+            continue
+        if start is None:
+            start = position
+        if label == "W" and position + 1 < len(text) and not text[position + 1].isspace():
+            splits.append(position + 1)
+        elif label in ("T", "S"):
+            close(position + 1)
+            if label == "S" and tokens:
+                sentences.append(tokens)
+                tokens = []
+    close(len(text))
+    if tokens:
+        sentences.append(tokens)
+    return sentences
+
+
+class TrainedTokenizer:
+    """A tokeniser trained with `lstm train` on `data.format: conllu_chars` data."""
+
+    by_line = False
+
+    def __init__(self, model, name: str, *, batch_size: int = 32) -> None:
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainedTokenizer:
+        from lstm_cli.errors import LstmError
+        from lstm_cli.model import load_model
+
+        model = load_model(path)
+        if model.config.data.format != "conllu_chars":
+            raise LstmError(f"{path} is not a tokeniser (its data.format is "
+                            f"{model.config.data.format}, a tokeniser's is conllu_chars)")
+        return cls(model, str(path))
+
+    def split(self, text: str) -> list[Sentence]:
+        """The model labels each piece; a paragraph's last character ends a sentence."""
+        from lstm_cli.inference import predict
+
+        spans = pieces(text)
+        examples = [Example(tokens=char_inputs(text[start:end])) for start, end, _ in spans]
+        labels = ["O"] * len(text)
+        for (start, end, ends_paragraph), prediction in zip(
+                spans, predict(self.model, examples, batch_size=self.batch_size), strict=True):
+            labels[start:end] = prediction.labels
+            if ends_paragraph:
+                labels[end - 1] = "S"
+        return decode(text, labels)
