@@ -113,7 +113,7 @@ class Tagger:
     @property
     def tokenizer(self) -> Tokenizer:
         """The tokeniser given to `load`, else the one recorded at training time."""
-        if not hasattr(self._tokenizer, "split"):
+        if self._tokenizer is None or isinstance(self._tokenizer, str):
             self._tokenizer = load_tokenizer(self._tokenizer or self.model.config.data.tokenizer)
         return self._tokenizer
 

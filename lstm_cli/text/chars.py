@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 from lstm_cli.data.types import Example
@@ -112,7 +113,7 @@ def decode(text: str, labels: list[str]) -> list[Sentence]:
         words = ()
         if splits:
             bounds = [start, *splits, end]
-            words = tuple(zip(bounds, bounds[1:]))
+            words = tuple(pairwise(bounds))
         tokens.append(Token(text[start:end], start, end, words))
         start, splits = None, []
 
