@@ -69,8 +69,8 @@ def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]
         while stop > start and text[stop - 1].isspace():
             stop -= 1
         while stop - start > max_chars:
-            cut = text.rfind(" ", start + 1, start + max_chars)
-            cut = start + max_chars if cut <= start else cut
+            cut = next((i for i in range(start + max_chars, start, -1) if text[i].isspace()),
+                       start + max_chars)
             result.append((start, cut, False))
             start = cut
             while start < stop and text[start].isspace():

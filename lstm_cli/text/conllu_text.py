@@ -24,10 +24,11 @@ PARAGRAPH_BREAK = "\n\n"
 
 @dataclass
 class GoldWord:
-    """A syntactic word: its FORM and UPOS."""
+    """A syntactic word: its FORM, UPOS and XPOS."""
 
     form: str
     upos: str
+    xpos: str = "_"
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _locate(block: _Block, text: str, base: int, path: str | Path) -> GoldSenten
 
 def _blocks(path: str | Path):
     """The sentences of a CoNLL-U file: `# text`, paragraph marks and tokens with their words."""
-    upos = LABEL_FIELDS["upos"]
+    upos, xpos = LABEL_FIELDS["upos"], LABEL_FIELDS["xpos"]
     block: _Block | None = None
     pending_words = 0        # words still to come inside the current multiword token
     for number, line in iter_lines(path):
@@ -159,7 +160,7 @@ def _blocks(path: str | Path):
             pending_words = int(last) - int(first) + 1
             block.tokens.append((fields[FORM], [], space_after, number))
             continue
-        word = GoldWord(fields[FORM], fields[upos])
+        word = GoldWord(fields[FORM], fields[upos], fields[xpos])
         if pending_words:
             block.tokens[-1][1].append(word)
             pending_words -= 1
