@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_cli.eval.raw_text import (Word, align_words, evaluate_raw_text, gold_segmentation,
-                                    score_segmentation, system_segmentation)
+from lstm_cli.eval.raw_text import (
+    Word,
+    align_words,
+    evaluate_raw_text,
+    gold_segmentation,
+    score_segmentation,
+    system_segmentation,
+)
 from lstm_cli.text.conllu_text import read_conllu_text
 from lstm_cli.text.tokenize import RuleTokenizer, Token, WhitespaceTokenizer
 from tests.text.conllu_samples import SAMPLE_TEXT, write_sample

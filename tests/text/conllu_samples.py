@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 
 def word(ident: int | str, form: str, upos: str = "X", misc: str = "_") -> str:
     return f"{ident}\t{form}\t{form.lower()}\t{upos}\t_\t_\t0\tdep\t_\t{misc}"
@@ -29,3 +31,20 @@ SAMPLE_TEXT = "I don't know. Go home!\n\nCafé naïve, yes."
 def write_sample(path: Path, copies: int = 1) -> Path:
     path.write_text(SAMPLE * copies, encoding="utf-8")
     return path
+
+
+def train_tokenizer(directory: Path) -> Path:
+    """Train a tiny tokeniser (format conllu_chars) on copies of SAMPLE; its run directory."""
+    from lstm_cli.cli.main import main
+
+    train = write_sample(directory / "train.conllu", copies=8)
+    config = {"seed": 0, "data": {"format": "conllu_chars", "train": str(train),
+                                  "dev": str(train)},
+              "model": {"hidden_size": 8, "embedding": {"dim": 8},
+                        "affixes": {"dim": 4, "prefix": [1], "suffix": [], "shape": True}},
+              "train": {"epochs": 2, "batch_size": 4, "threads": 1,
+                        "optimizer": {"name": "adam", "lr": 0.01}}}
+    (directory / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["train", str(directory / "config.yaml"), "--out", str(directory / "run"),
+                 "-q"]) == 0
+    return directory / "run"
