@@ -55,30 +55,66 @@ def char_labels(document: GoldDocument) -> list[str]:
     return labels
 
 
-def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]:
-    """`(start, end, ends_paragraph)` of the pieces the model reads: the paragraphs of `text`
-    (blank-line separated, outer whitespace left out), each cut at the last whitespace before
-    `max_chars` characters (or at `max_chars` when a piece holds none)."""
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """`(start, end)` of the paragraphs of `text`: blank-line separated, outer whitespace left
+    out, empty ones dropped."""
     result = []
     start = 0
     for match in [*_PARAGRAPHS.finditer(text), None]:
         end = len(text) if match is None else match.start()
         while start < end and text[start].isspace():
             start += 1
-        stop = end
-        while stop > start and text[stop - 1].isspace():
-            stop -= 1
-        while stop - start > max_chars:
-            cut = next((i for i in range(start + max_chars, start, -1) if text[i].isspace()),
-                       start + max_chars)
-            result.append((start, cut, False))
-            start = cut
-            while start < stop and text[start].isspace():
-                start += 1
-        if stop > start:
-            result.append((start, stop, True))
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            result.append((start, end))
         if match is not None:
             start = match.end()
+    return result
+
+
+def _cut(text: str, start: int, stop: int, max_chars: int) -> int:
+    """Where a piece from `start` ends: `stop` if it is near enough, else at the last
+    whitespace at most `max_chars` on (at `max_chars` when there is none)."""
+    if stop - start <= max_chars:
+        return stop
+    return next((i for i in range(start + max_chars, start, -1) if text[i].isspace()),
+                start + max_chars)
+
+
+def _skip_space(text: str, position: int, stop: int) -> int:
+    while position < stop and text[position].isspace():
+        position += 1
+    return position
+
+
+def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]:
+    """`(start, end, ends_paragraph)` of the training pieces: each paragraph cut at whitespace
+    into pieces of at most `max_chars` characters (`_cut`), which do not overlap."""
+    result = []
+    for start, stop in paragraphs(text):
+        while start < stop:
+            end = _cut(text, start, stop, max_chars)
+            result.append((start, end, end == stop))
+            start = _skip_space(text, end, stop)
+    return result
+
+
+def windows(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, int, int]]:
+    """`(start, end, paragraph_start, paragraph_end)` of the windows a trained tokeniser reads:
+    a paragraph longer than `max_chars` is read in windows cut as `pieces` cuts, each starting
+    about half a window after the previous one, so every character is seen well inside some
+    window (see `TrainedTokenizer.split`)."""
+    result = []
+    for first, stop in paragraphs(text):
+        start = first
+        while True:
+            end = _cut(text, start, stop, max_chars)
+            result.append((start, end, first, stop))
+            if end == stop:
+                break
+            half = _cut(text, start, stop, max_chars // 2)
+            start = _skip_space(text, half if half > start else end, stop)
     return result
 
 
@@ -158,15 +194,22 @@ class TrainedTokenizer:
         return cls(model, str(path))
 
     def split(self, text: str) -> list[Sentence]:
-        """The model labels each piece; a paragraph's last character ends a sentence."""
+        """The model labels each window; a character takes its label from the window in which
+        it has most context on its nearer side (a paragraph's edge counts as full context),
+        and a paragraph's last character ends a sentence."""
         from lstm_cli.inference import predict
 
-        spans = pieces(text)
-        examples = [Example(tokens=char_inputs(text[start:end])) for start, end, _ in spans]
+        spans = windows(text)
+        examples = [Example(tokens=char_inputs(text[start:end])) for start, end, _, _ in spans]
         labels = ["O"] * len(text)
-        for (start, end, ends_paragraph), prediction in zip(
+        best = [-1] * len(text)
+        for (start, end, first, stop), prediction in zip(
                 spans, predict(self.model, examples, batch_size=self.batch_size), strict=True):
-            labels[start:end] = prediction.labels
-            if ends_paragraph:
+            for position, label in enumerate(prediction.labels, start=start):
+                left = len(text) if start == first else position - start
+                right = len(text) if end == stop else end - 1 - position
+                if min(left, right) > best[position]:
+                    best[position], labels[position] = min(left, right), label
+            if end == stop:
                 labels[end - 1] = "S"
         return decode(text, labels)
