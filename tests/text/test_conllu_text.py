@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lstm_cli.errors import DataError
-from lstm_cli.text.chars import char_labels, decode, iter_char_examples, pieces
+from lstm_cli.text.chars import char_labels, decode, iter_char_examples, pieces, windows
 from lstm_cli.text.conllu_text import read_conllu_text
 
 from .conllu_samples import SAMPLE_TEXT, word, write_sample
@@ -50,3 +50,13 @@ def test_a_text_line_that_does_not_hold_the_tokens_is_an_error(tmp_path):
                     + "\n\n", encoding="utf-8")
     with pytest.raises(DataError, match="world"):
         read_conllu_text(path)
+
+
+def test_windows_overlap_and_cover_every_paragraph():
+    text = "aa bb cc dd ee ff gg hh ii\n\n jj kk"
+    spans = windows(text, max_chars=8)
+    assert spans[-1] == (29, 34, 29, 34)
+    assert all(end - start <= 8 and not text[start].isspace() for start, end, _, _ in spans)
+    covered = {i for start, end, _, _ in spans for i in range(start, end)}
+    assert covered == set(range(0, 26)) | set(range(29, 34))     # the two paragraphs
+    assert spans[1][0] < spans[0][1]                  # the second window overlaps the first
