@@ -30,7 +30,7 @@ from lstm_cli.data.types import Example
 from lstm_cli.text.conllu_text import GoldDocument, read_conllu_text
 from lstm_cli.text.tokenize import Sentence, Token
 
-MAX_CHARS = 500
+MAX_CHARS = 250
 LABELS = ("O", "I", "W", "T", "S")
 _PARAGRAPHS = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 

@@ -87,3 +87,21 @@ def test_predict_and_eval_use_a_trained_tokenizer(tokenizer_run, trained_run, cl
     assert scored.code == 0, scored.err
     report = json.loads(scored.out)
     assert {"tokens", "sentences", "words"} <= set(report) and "upos" not in report
+
+
+def test_eval_from_raw_text_scores_a_tagger_with_its_tokenizer(tokenizer_run, cli, tmp_path):
+    config = {"seed": 0, "data": {"format": "conllu", "train": str(tokenizer_run["gold"]),
+                                  "tokenizer": "rule"},
+              "model": {"hidden_size": 8, "embedding": {"dim": 8}},
+              "train": {"epochs": 2, "batch_size": 4, "threads": 1}}
+    (tmp_path / "tagger.yaml").write_text(json.dumps(config), encoding="utf-8")
+    assert cli("train", tmp_path / "tagger.yaml", "--out", tmp_path / "tagger", "-q").code == 0
+    rule = json.loads(cli("eval", tmp_path / "tagger", "--raw-text-from", tokenizer_run["gold"],
+                          "--json").out)
+    assert rule["tokenizer"] == "rule" and rule["sentences"]["f1"] == 1.0
+    assert 0 <= rule["upos"]["f1"] <= rule["words"]["f1"] == 1.0
+    trained = cli("eval", tmp_path / "tagger", "--raw-text-from", tokenizer_run["gold"],
+                  "--tokenizer", tokenizer_run["run"])
+    assert trained.code == 0, trained.err
+    assert [line.split()[0] for line in trained.out.splitlines()] == \
+        ["tokens", "sentences", "words", "upos"]
