@@ -105,3 +105,14 @@ def test_eval_from_raw_text_scores_a_tagger_with_its_tokenizer(tokenizer_run, cl
     assert trained.code == 0, trained.err
     assert [line.split()[0] for line in trained.out.splitlines()] == \
         ["tokens", "sentences", "words", "upos"]
+
+
+def test_import_lstm_cli_leaves_the_api_until_load_is_used():
+    import subprocess
+    import sys
+
+    from tests.support import subprocess_env
+
+    code = ("import sys, lstm_cli; assert 'lstm_cli.api' not in sys.modules; "
+            "lstm_cli.load; assert 'lstm_cli.api' in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], env=subprocess_env()).returncode == 0
