@@ -68,6 +68,7 @@ class DataConfig(Section):
     token_column: int = 0
     label_column: int = -1
     feature_columns: dict[str, int] = Field(default_factory=dict)
+    comment_prefix: str | None = Field(None, min_length=1)
     conllu_label: Literal["upos", "xpos", "deprel"] = "upos"
     lowercase: bool = False
     normalize_digits: bool = False
@@ -224,6 +225,13 @@ class EarlyStoppingConfig(Section):
 
 
 class TrainConfig(Section):
+    """The training loop. Its divergence guard (train/divergence.py) stops a run, exit 3, when
+    a batch's loss or gradient norm is NaN/inf (`on_nonfinite: skip_batch` skips such a batch
+    instead), or when a finite loss exceeds `divergence_factor` times the mean of the first 10
+    updates' losses (at least ln C, a uniform guess over C labels, for classifying outputs),
+    all per step, target label, sequence or value as the output's loss is; `divergence_factor:
+    null` turns that check off."""
+
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(32, ge=1)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
@@ -235,6 +243,7 @@ class TrainConfig(Section):
     threads: int | None = Field(None, ge=1)
     ema: float | None = Field(None, gt=0, lt=1)
     on_nonfinite: Literal["stop", "skip_batch"] = "stop"
+    divergence_factor: float | None = Field(100.0, gt=1)
 
 
 class OutputConfig(Section):

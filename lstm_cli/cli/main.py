@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     DEBUG["enabled"] = "--debug" in argv
     argv = [arg for arg in argv if arg != "--debug"]
     register_commands()
-    from lstm_cli.train.loop import TrainingDiverged
+    from lstm_cli.train.divergence import TrainingDiverged
     try:
         # Outside standalone mode click returns the code of a `typer.Exit` raised by a command
         # (and typer turns Ctrl-C into Exit(130)) rather than raising it.

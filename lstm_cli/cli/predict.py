@@ -15,6 +15,7 @@ import typer
 
 from lstm_cli.api import CHUNK, TaggedSentence, Tagger, load
 from lstm_cli.cli.main import app
+from lstm_cli.data.conll import DOCUMENT_MARKER
 from lstm_cli.data.files import check_file, no_sequences
 from lstm_cli.data.prepare import iter_examples
 from lstm_cli.data.types import Example
@@ -37,8 +38,10 @@ def _text_stream(source: str) -> TextIO:
 
 def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: bool) -> bool:
     """`auto` picks the format by suffix; any other suffix is plain text, unless `--with-gold`
-    asks for labels (plain text has none) or the file's first line holds a TAB (column data,
-    as CoNLL files are): then it is read in the model's training format."""
+    asks for labels (plain text has none) or the file's first token line holds a TAB (column
+    data, as CoNLL files are; blank lines, `-DOCSTART-` lines and, with
+    `data.comment_prefix`, comment lines do not count): then it is read in the model's
+    training format."""
     if source == "-":
         if input_format not in ("auto", "text"):
             raise LstmError(f"--input-format {input_format} needs a file, not stdin")
@@ -46,24 +49,34 @@ def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: boo
     if input_format != "auto":
         return input_format == "text"
     path = Path(source)
-    return path.suffix not in FORMATS_BY_SUFFIX and not (with_gold or _first_line_has_tab(path))
+    return path.suffix not in FORMATS_BY_SUFFIX and not (
+        with_gold or _first_token_line_has_tab(path, model.config.data.comment_prefix))
 
 
-def _input_examples(model: TrainedModel, source: str, input_format: str) -> Iterator[Example]:
-    """A labelled or column file in the format `--input-format` (or its suffix) names."""
+def _input_examples(model: TrainedModel, source: str, input_format: str,
+                    with_gold: bool) -> Iterator[Example]:
+    """A labelled or column file in the format `--input-format` (or its suffix) names.
+    Without `--with-gold` a CoNLL file's label column is not read, so unlabelled files
+    (tokens only) work too."""
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
         fmt = FORMATS_BY_SUFFIX.get(path.suffix, model.config.data.format)
-    return iter_examples(path, model.config.data, format=fmt)
+    unlabelled = {"label_column": None} if fmt == "conll" and not with_gold else {}
+    return iter_examples(path, model.config.data, format=fmt, **unlabelled)
 
 
-def _first_line_has_tab(path: Path) -> bool:
+def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            return "\t" in handle.readline()
+            for line in handle:
+                if not line.strip() or line.split()[0] == DOCUMENT_MARKER or \
+                        (comment_prefix and line.startswith(comment_prefix)):
+                    continue
+                return "\t" in line
     except OSError:
-        return False          # the reader reports a missing or unreadable file properly
+        pass                  # the reader reports a missing or unreadable file properly
+    return False
 
 
 def write_predictions(model: TrainedModel, results: Iterable[tuple[Example | None,
@@ -156,7 +169,7 @@ def predict_cli(
     if _is_text(model, source, input_format, with_gold):
         results = _text_results(tagger, source, with_probs)
     else:
-        results = tagger.iter_examples(_input_examples(model, source, input_format),
+        results = tagger.iter_examples(_input_examples(model, source, input_format, with_gold),
                                        with_probs=with_probs)
     if out is None:
         write_predictions(model, results, sys.stdout, fmt=fmt, with_probs=with_probs,
