@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
@@ -162,10 +161,11 @@ class Tagger:
         return list(self.tag_stream(io.StringIO(text, newline=""), tokenizer=tokenizer,
                                     with_probs=with_probs))
 
-    def tag_stream(self, stream: TextIO, *, tokenizer: Tokenizer | str | None = None,
+    def tag_stream(self, stream: Iterable[str], *, tokenizer: Tokenizer | str | None = None,
                    with_probs: bool = False) -> Iterator[TaggedSentence]:
-        """`tag` over a text stream (open it with `newline=""`: offsets count every character
-        of the input, `\\r\\n` as two), in constant memory."""
+        """`tag` over a text stream or any iterable of lines with their ends (open a file
+        with `newline=""`: offsets count every character of the input, `\\r\\n` as two), in
+        constant memory."""
         if tokenizer is None:
             tokenizer = self.tokenizer
         elif isinstance(tokenizer, str):

@@ -16,7 +16,7 @@ import typer
 from lstm_cli.api import CHUNK, TaggedSentence, Tagger, load
 from lstm_cli.cli.main import app
 from lstm_cli.data.conll import DOCUMENT_MARKER
-from lstm_cli.data.files import check_file, no_sequences
+from lstm_cli.data.files import iter_lines, no_sequences
 from lstm_cli.data.prepare import iter_examples
 from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError, LstmError
@@ -25,15 +25,14 @@ from lstm_cli.model import TrainedModel
 FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
 
 
-def _text_stream(source: str) -> TextIO:
-    """Plain text as a stream that keeps every character (`\r\n` stays two), so offsets
-    count the characters of the input; stdin or a UTF-8 file (a leading BOM is skipped)."""
-    if source == "-":
-        raw = getattr(sys.stdin, "buffer", None)
-        return sys.stdin if raw is None else io.TextIOWrapper(raw, encoding="utf-8",
-                                                               newline="")
-    path = check_file(source)
-    return path.open(encoding="utf-8-sig", newline="")
+def _text_lines(source: str) -> Iterable[str]:
+    """Plain text, line by line with the line ends kept (`\\r\\n` is two characters), so
+    offsets count the characters of the input: stdin, or a UTF-8 file read strictly (a bad
+    byte is a DataError naming its line and byte offset; a leading BOM is skipped)."""
+    if source != "-":
+        return (line for _, line in iter_lines(source, keep_ends=True))
+    raw = getattr(sys.stdin, "buffer", None)
+    return sys.stdin if raw is None else io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
 def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: bool) -> bool:
@@ -186,12 +185,10 @@ def _text_results(tagger: Tagger, source: str,
     """Plain text split by the tagger's tokeniser; a file without a sentence is an error."""
     found = False
     try:
-        with _text_stream(source) as stream:
-            for tagged in tagger.tag_stream(stream, with_probs=with_probs):
-                found = True
-                yield None, tagged
-    except UnicodeDecodeError as error:
-        raise DataError(f"expected UTF-8 text ({error.reason})",
-                        path=None if source == "-" else source) from None
+        for tagged in tagger.tag_stream(_text_lines(source), with_probs=with_probs):
+            found = True
+            yield None, tagged
+    except UnicodeDecodeError as error:                 # stdin
+        raise DataError(f"expected UTF-8 text on stdin ({error.reason})") from None
     if not found and source != "-":
         raise no_sequences(Path(source))

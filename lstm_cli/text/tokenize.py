@@ -14,10 +14,10 @@ tagger labels, each again a `Token` at its own offsets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol
 
 from lstm_cli.errors import LstmError
 
@@ -122,7 +122,7 @@ def load_tokenizer(spec: str) -> Tokenizer:
     return TrainedTokenizer.load(spec)
 
 
-def iter_sentences(stream: TextIO, tokenizer: Tokenizer, *,
+def iter_sentences(stream: Iterable[str], tokenizer: Tokenizer, *,
                    max_block: int = 1 << 16) -> Iterator[tuple[Sentence, str, int]]:
     """Stream the sentences of a text stream: `(sentence, block, block_start)` with the
     sentence's offsets counted from the start of the stream and `block` the text the sentence
