@@ -29,7 +29,10 @@ from lstm_cli.eval.chunks import detect_scheme, extract_chunks
 from lstm_cli.model import TrainedModel, load_model
 from lstm_cli.text.tokenize import Tokenizer, iter_sentences, load_tokenizer, words_of
 
-CHUNK = 256          # sentences held in memory at once while streaming
+# Sentences held in memory at once while streaming. Batches are cut from a chunk sorted by
+# length, so a larger chunk gives batches of closer lengths (EWT test set, model alone: 1.07 s
+# at 256, 0.82 at 2048).
+CHUNK = 2048
 PER_TOKEN_OUTPUTS = ("softmax", "crf")
 _Place = tuple[list[tuple[int, int]], str, int]
 

@@ -8,19 +8,17 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import numpy as np
 import typer
 
-from lstm_cli.api import CHUNK, TaggedSentence, Tagger, load
 from lstm_cli.cli.main import app
-from lstm_cli.data.conll import DOCUMENT_MARKER
-from lstm_cli.data.files import iter_lines, no_sequences
-from lstm_cli.data.prepare import iter_examples
-from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError, LstmError
-from lstm_cli.model import TrainedModel
+
+if TYPE_CHECKING:                    # imported where used, so that `predict --help` is fast
+    from lstm_cli.api import TaggedSentence, Tagger
+    from lstm_cli.data.types import Example
+    from lstm_cli.model import TrainedModel
 
 FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
 
@@ -29,6 +27,8 @@ def _text_lines(source: str) -> Iterable[str]:
     """Plain text, line by line with the line ends kept (`\\r\\n` is two characters), so
     offsets count the characters of the input: stdin, or a UTF-8 file read strictly (a bad
     byte is a DataError naming its line and byte offset; a leading BOM is skipped)."""
+    from lstm_cli.data.files import iter_lines
+
     if source != "-":
         return (line for _, line in iter_lines(source, keep_ends=True))
     raw = getattr(sys.stdin, "buffer", None)
@@ -57,6 +57,8 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     """A labelled or column file in the format `--input-format` (or its suffix) names.
     Without `--with-gold` a CoNLL file's label column is not read, so unlabelled files
     (tokens only) work too."""
+    from lstm_cli.data.prepare import iter_examples
+
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
@@ -66,6 +68,8 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
 
 
 def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
+    from lstm_cli.data.conll import DOCUMENT_MARKER
+
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
@@ -88,6 +92,8 @@ def write_predictions(model: TrainedModel, results: Iterable[tuple[Example | Non
     others (a CTC label string, a `last_softmax` class, regression values). jsonl: the
     result's record (`TaggedSentence.to_dict`: tokens, labels, offsets, spans, probs), with
     `gold` after the labels."""
+    from lstm_cli.api import CHUNK
+
     count = 0
     per_token = model.config.model.output in ("softmax", "crf")
     for example, tagged in results:
@@ -123,6 +129,8 @@ def write_predictions(model: TrainedModel, results: Iterable[tuple[Example | Non
 
 def _gold(model: TrainedModel, example: Example | None) -> list[str] | None:
     """The example's gold output as text, in the form the model predicts, or None."""
+    import numpy as np
+
     if example is None:
         return None
     config = model.config.model
@@ -163,6 +171,8 @@ def predict_cli(
     if input_format not in ("auto", "text", "conll", "conllu", "jsonl", "dense"):
         raise LstmError(f"--input-format must be auto, text, conll, conllu, jsonl or dense, "
                         f"not {input_format!r}")
+    from lstm_cli.api import load
+
     tagger = load(checkpoint, tokenizer=tokenizer)
     model = tagger.model
     if _is_text(model, source, input_format, with_gold):
@@ -183,6 +193,8 @@ def predict_cli(
 def _text_results(tagger: Tagger, source: str,
                   with_probs: bool) -> Iterator[tuple[None, TaggedSentence]]:
     """Plain text split by the tagger's tokeniser; a file without a sentence is an error."""
+    from lstm_cli.data.files import no_sequences
+
     found = False
     try:
         for tagged in tagger.tag_stream(_text_lines(source), with_probs=with_probs):

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from lstm_cli.engine.backend import xp
 from lstm_cli.errors import CheckpointError
 from lstm_cli.train.optim import BlockScratch, blocks
 
@@ -33,7 +34,7 @@ class WeightAverage:
         self.decay = decay
         self.steps = 0
         self.average = {name: value.copy() for name, value in params.items()}
-        self.last = {name: np.zeros(len(params[name]), dtype=np.int64) for name in row_sparse}
+        self.last = {name: xp.zeros(len(params[name]), dtype=np.int64) for name in row_sparse}
         self.held = {name: params[name].copy() for name in self.last}
         self._scratch = BlockScratch(1)
 
@@ -50,7 +51,7 @@ class WeightAverage:
             if name not in self.last:
                 for average, weight in blocks([self.average[name], value]):
                     scratch, = self._scratch.like(weight)
-                    np.multiply(weight, 1.0 - decay, out=scratch)
+                    xp.multiply(weight, 1.0 - decay, out=scratch)
                     average *= decay
                     average += scratch
                 continue
@@ -89,7 +90,7 @@ class WeightAverage:
         and `ema_steps`. `held` is not saved: between steps it equals the weights."""
         state = {f"ema.{name}": average for name, average in self.average.items()}
         state.update({f"ema_last.{name}": last for name, last in self.last.items()})
-        state["ema_steps"] = np.array(self.steps, dtype=np.int64)
+        state["ema_steps"] = xp.array(self.steps, dtype=np.int64)
         return state
 
     def load_state_dict(self, arrays: Mapping[str, np.ndarray]) -> None:
@@ -110,7 +111,7 @@ class WeightAverage:
 def _caught_up(average: np.ndarray, held: np.ndarray, decay: float,
                steps: np.ndarray) -> np.ndarray:
     """average ← d^k·average + (1 − d^k)·held per row, k = steps[row]; in place, returned."""
-    kept = np.power(decay, steps).astype(average.dtype).reshape(-1, *(1,) * (average.ndim - 1))
+    kept = xp.power(decay, steps).astype(average.dtype).reshape(-1, *(1,) * (average.ndim - 1))
     average *= kept
     average += (1 - kept) * held
     return average
