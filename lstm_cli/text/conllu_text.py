@@ -113,7 +113,7 @@ def _locate(block: _Block, text: str, base: int, path: str | Path) -> GoldSenten
         for char in form:
             if char.isspace():
                 continue
-            while position < len(text) and text[position].isspace() and not char.isspace():
+            while position < len(text) and text[position].isspace():
                 position += 1
             if position >= len(text) or text[position] != char:
                 raise DataError(f"expected the token {form!r} in the sentence's # text "
