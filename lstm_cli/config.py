@@ -127,6 +127,7 @@ class DataConfig(Section):
     max_length: int | None = Field(None, ge=1)
     too_long: Literal["split", "reject"] = "split"
     window: WindowConfig | None = None
+    tokenizer: str = "whitespace"
 
 
 class EmbeddingConfig(Section):
