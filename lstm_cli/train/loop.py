@@ -33,14 +33,14 @@ from tqdm import tqdm
 from lstm_cli import fsutil
 from lstm_cli.config import Config
 from lstm_cli.data.batching import iter_batches
-from lstm_cli.data.encoding import encode_examples
+from lstm_cli.data.encoding import encode_examples, unseen_gold_labels
 from lstm_cli.data.prepare import Splits, load_splits, window_spec
 from lstm_cli.data.vectors import build_embedding_matrix, read_vectors
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.data.windows import make_windows
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import ConfigError, LstmError
-from lstm_cli.eval.report import write_report
+from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
 from lstm_cli.train.average import WeightAverage
@@ -297,9 +297,9 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                              pretrained=pretrained)
         trained = TrainedModel(config, vocabs, tagger, frame_dim)
         checkpoint = None
-    for examples in (splits.dev, splits.test):     # unseen labels: an error now, not after epoch 1
-        if examples:
-            encode_examples(examples, trained.vocabs)
+    for name in ("dev", "test"):                   # bad features: an error now, not after epoch 1
+        if getattr(splits, name):
+            _warn_unseen_labels(name, getattr(splits, name), trained.vocabs, log)
     fsutil.atomic_write_text(run_dir / "config.yaml", config.to_yaml())
     tagger = trained.tagger
     updater = Updater(config, tagger)
@@ -407,6 +407,16 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
                 raise TrainingInterrupted(run_dir, epoch, 0)
 
     return _final_report(run_dir, best_dir, splits, state, history, log)
+
+
+def _warn_unseen_labels(name: str, examples, vocabs: Vocabs, log: RunLog) -> None:
+    """Warn once about gold labels of a dev or test split never seen in training: they are
+    scored as errors (`inference.evaluate`), not refused."""
+    unseen = unseen_gold_labels(examples, vocabs)
+    if unseen:
+        log(f"warning: the {name} data holds {len(unseen)} label(s) never seen in training: "
+            f"{unseen_labels_text(unseen)}; the model cannot predict them, so they are scored "
+            "as errors")
 
 
 def _schedule_options(config: Config) -> dict[str, Any]:
