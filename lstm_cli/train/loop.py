@@ -43,7 +43,7 @@ from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
-from lstm_cli.train.average import WeightAverage
+from lstm_cli.train.average import WeightAverage, ema_decay
 from lstm_cli.train.checkpoint import load_checkpoint, save_checkpoint
 from lstm_cli.train.lock import RunLock
 from lstm_cli.train.optim import clip_grad_norm, grad_norm, make_optimizer
@@ -206,7 +206,8 @@ class Updater:
     """One training step for `tagger` under `config.train`: gradients, clipping, the optimiser
     (`optimizer`) and the weight average (`average`, None without `train.ema`)."""
 
-    def __init__(self, config: Config, tagger: SequenceTagger) -> None:
+    def __init__(self, config: Config, tagger: SequenceTagger, *,
+                 steps_per_epoch: int | None = None) -> None:
         opt = config.train.optimizer
         self.tagger = tagger
         self.clip_norm = config.train.clip_norm
@@ -216,8 +217,12 @@ class Updater:
                                         **_optimizer_options(opt))
         row_sparse = [name for name in tagger.row_sparse_names()
                       if name in self.optimizer.trainable] if opt.lazy else []
-        self.average = WeightAverage(self.params, config.train.ema, row_sparse=row_sparse) \
-            if config.train.ema else None
+        if config.train.ema_epochs is not None and steps_per_epoch is None:
+            raise ValueError("train.ema_epochs needs the number of steps per epoch")
+        decay = ema_decay(config.train, steps_per_epoch or 1)
+        self.average = None if decay is None else WeightAverage(
+            self.params, decay, row_sparse=row_sparse,
+            bias_correction=config.train.ema_bias_correction)
 
     def step(self, batch, lr: float, rng: np.random.Generator) -> tuple[float, float]:
         """Forward, backward and, when the loss and the gradient norm are finite, the update;
@@ -302,15 +307,16 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
             _warn_unseen_labels(name, getattr(splits, name), trained.vocabs, log)
     fsutil.atomic_write_text(run_dir / "config.yaml", config.to_yaml())
     tagger = trained.tagger
-    updater = Updater(config, tagger)
+    train_examples = _training_examples(config, splits)
+    train_encoded = encode_examples(train_examples, trained.vocabs)
+    steps_per_epoch = math.ceil(len(train_encoded) / config.train.batch_size)
+    updater = Updater(config, tagger, steps_per_epoch=steps_per_epoch)
     optimizer, ema, params = updater.optimizer, updater.average, updater.params
     if checkpoint is not None and checkpoint.optimizer_state is not None:
         optimizer.load_state_dict(*checkpoint.optimizer_state)
     if ema is not None and checkpoint is not None:
         ema.load_state_dict(checkpoint.extra_arrays)
-    schedule = make_schedule(_schedule_options(config))
-    train_examples = _training_examples(config, splits)
-    train_encoded = encode_examples(train_examples, trained.vocabs)
+    schedule = make_schedule(_schedule_options(config, steps_per_epoch))
     tagger.word_dropout = word_dropout_table(config, trained.vocabs, train_examples)
     dev = splits.dev
     metric = config.train.early_stopping.metric if dev else "train_loss"
@@ -319,6 +325,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
         f"{len(dev) if dev else 0}, test {len(splits.test) if splits.test else 0}; "
         f"{sum(p.size for p in params.values()):,} parameters; model selection by {metric}")
     history = read_metrics(run_dir / "metrics.jsonl")
+    first_counted_epoch = patience_start(config)
 
     def save(directory: Path, metrics: dict[str, Any] | None, *, averaged: bool = False) -> None:
         """Write a checkpoint; `averaged` stores the EMA weights as the model's (for `best`)."""
@@ -390,7 +397,7 @@ def _train_locked(config: Config, run_dir: Path, resume: bool, log: RunLog) -> T
             state.epoch_loss, state.epoch_tokens, state.epoch_seconds = 0.0, 0, 0.0
             if improved:
                 state.best_metric, state.best_epoch, state.bad_epochs = value, epoch, 0
-            else:
+            elif epoch > first_counted_epoch:
                 state.bad_epochs += 1
             _append_metrics(run_dir / "metrics.jsonl", record)
             history.append(record)
@@ -419,7 +426,15 @@ def _warn_unseen_labels(name: str, examples, vocabs: Vocabs, log: RunLog) -> Non
             "as errors")
 
 
-def _schedule_options(config: Config) -> dict[str, Any]:
+def patience_start(config: Config) -> int:
+    """The last epoch that early stopping's patience does not count: `min_epochs`, or the
+    weight average's horizon in whole epochs (`train.ema_epochs`, rounded up) if later."""
+    train = config.train
+    horizon = math.ceil(train.ema_epochs) if train.ema_epochs is not None else 0
+    return max(train.early_stopping.min_epochs, horizon)
+
+
+def _schedule_options(config: Config, steps_per_epoch: int) -> dict[str, Any]:
     schedule = config.train.schedule
     by_name = {"step": ("step_size", "gamma"), "exponential": ("gamma",),
                "cosine": ("min_lr",)}
@@ -427,7 +442,8 @@ def _schedule_options(config: Config) -> dict[str, Any]:
     if schedule.name == "cosine":
         options["total_epochs"] = config.train.epochs
     return {"name": schedule.name, "lr": config.train.optimizer.lr,
-            "warmup_steps": schedule.warmup_steps, **options}
+            "warmup_steps": schedule.warmup_steps
+            or round(schedule.warmup_epochs * steps_per_epoch), **options}
 
 
 def _optimizer_options(opt) -> dict[str, Any]:
