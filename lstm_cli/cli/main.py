@@ -45,6 +45,7 @@ def register_commands() -> None:
         eval_cmd,
         export,
         gradcheck,
+        init_cmd,
         predict,
         report,
         sweep,
