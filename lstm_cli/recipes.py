@@ -9,8 +9,9 @@ CoNLL-U, JSONL), the token, label and extra columns, the label scheme (IOB1/IOB2
 plain tags), the sizes, and whether the words are written in an alphabetic script.
 `recipe_for` turns that profile into a complete config:
 
-- chunk labels (a scheme): a CRF output with the scheme's constraints, the model chosen on
-  `entity.f1`; plain tags: softmax, chosen on `token_accuracy`;
+- chunk labels (a scheme): a CRF output with the scheme's constraints (unless more than 1 % of
+  the training sentences break them: IOB1 data read as IOB2, or noisy labels), the model chosen
+  on `entity.f1`; plain tags: softmax, chosen on `token_accuracy`;
 - words (word dropout α/(count + α)), a character CNN per word, prefix/suffix/shape embeddings
   for alphabetic scripts; categorical extra columns present in every split as features;
 - one BiLSTM layer, dropout 0.33 on its inputs and outputs, lazy Adam;
@@ -45,7 +46,7 @@ from lstm_cli.data.files import iter_lines
 from lstm_cli.data.jsonl import read_jsonl
 from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError
-from lstm_cli.eval.chunks import detect_scheme
+from lstm_cli.eval.chunks import detect_scheme, is_valid_sequence
 
 SPLITS = ("train", "dev", "test")
 DATA_SUFFIXES = (".conllu", ".conll", ".txt", ".tsv", ".bio", ".iob", ".iob2", ".jsonl",
@@ -100,6 +101,7 @@ class DataProfile:
     mean_length: float = 0.0
     max_length: int = 0
     skipped_columns: dict[int, int] = field(default_factory=dict)
+    invalid_sequences: int = 0
 
     @property
     def train_tokens(self) -> int:
@@ -110,6 +112,9 @@ class DataProfile:
         sizes = ", ".join(f"{name} {split.sentences:,} sentences / {split.tokens:,} tokens"
                           for name, split in self.splits.items())
         scheme = f"chunk labels in {self.scheme}" if self.scheme else "plain tags"
+        if self.invalid_sequences:
+            scheme += (f"; {self.invalid_sequences} training sentences break its rules (IOB1 "
+                       "data, or noisy labels)")
         lines = [f"format: {self.format}" + (f", {self.columns} columns" if self.columns else ""),
                  f"sizes: {sizes}",
                  f"labels: {len(self.labels)} ({scheme}): {_some(self.labels)}",
@@ -211,6 +216,9 @@ def inspect_data(train: str | Path, dev: str | Path | None = None,
         scheme=detect_scheme(labels),
         splits={name: SplitProfile(path, len(data[name]), sum(len(e) for e in data[name]))
                 for name, path in paths.items()})
+    if profile.scheme:
+        profile.invalid_sequences = sum(not is_valid_sequence(example.labels, profile.scheme)
+                                        for example in examples)
     lengths = [len(example) for example in examples]
     profile.mean_length = sum(lengths) / len(lengths)
     profile.max_length = max(lengths)
@@ -367,9 +375,13 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
     why("model.output", f"{'chunk labels' if task == 'chunk' else 'plain tags'}: {output}"
         + (" (guessed; --output overrides)" if guessed else " (--output)"))
     if output == "crf":
-        model["crf"] = {"constraints": profile.scheme is not None}
+        constrained = profile.scheme is not None and \
+            profile.invalid_sequences * 100 <= profile.splits["train"].sentences
+        model["crf"] = {"constraints": constrained}
         why("model.crf", f"no {profile.scheme} move that cannot happen (I-X after O, …)"
-            if profile.scheme else "no chunk scheme: no constraints")
+            if constrained else "no chunk scheme: no constraints" if profile.scheme is None
+            else f"no constraints: {profile.invalid_sequences} training sentences break "
+                 f"{profile.scheme}'s rules, and constraints would forbid their gold paths")
 
     train: dict[str, Any] = {
         "epochs": chosen_epochs, "batch_size": batch_size,

@@ -163,3 +163,17 @@ def test_inspect_data_describes_sizes_scheme_and_script(chunk_data):
     assert profile.scheme == "IOB2" and profile.alphabetic and not profile.cased
     assert profile.splits["train"].sentences == 40
     assert profile.features == {"column1": (1, 2)}
+
+
+def test_chunk_labels_that_break_the_scheme_get_a_crf_without_constraints(tmp_path):
+    # IOB1 written with a B- for every type somewhere: the label set reads as IOB2, but most
+    # chunks start with I- after O, which IOB2's constraints would forbid.
+    sentences = ["the O\nparis I-LOC\n", "bbc I-ORG\nnews O\n", "a I-LOC\nb B-LOC\n",
+                 "c I-ORG\nd B-ORG\n"]
+    train = tmp_path / "iob1.txt"
+    train.write_text("\n".join(sentences) + "\n")
+    profile = inspect_data(train)
+    assert profile.scheme == "IOB2" and profile.invalid_sequences == 4
+    recipe = recipe_for(profile)
+    assert recipe.config["model"]["crf"] == {"constraints": False}
+    assert "break IOB2's rules" in recipe.to_yaml()
