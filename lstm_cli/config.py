@@ -9,6 +9,7 @@ misspelt.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -322,6 +323,92 @@ def _key_lines(node: yaml.Node, path: str, source: str, lines: dict[str, int]) -
         _key_lines(value_node, f"{path}{key}.", source, lines)
 
 
+MAX_YAML_DEPTH = 200
+"""The deepest `[`/`{` nesting a YAML file or `--set` value may have."""
+
+MAX_YAML_NODES = 100_000
+"""The most values a YAML file or `--set` value may hold once its aliases are expanded (a config
+has a few hundred; this refuses alias bombs before anything walks them)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with its constructors' own failures (`seed: 2001-02-30`, an integer
+    of 5000 digits, `!!float abc`, `!!bool maybe`) raised as YAML errors at the value's mark."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+            kind = node.tag.rpartition(":")[2]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r:.40} as {kind} ({error})",
+                node.start_mark) from None
+
+
+def parse_yaml(text: str, source: str | None = None) -> tuple[Any, dict[str, int]]:
+    """The data of one YAML document (None for an empty one) and, given the file's name as
+    `source`, the line of each dotted mapping key (duplicate keys are a ConfigError).
+
+    Raises yaml.YAMLError for anything that is not a YAML document this loader reads: bad
+    syntax, values its tags cannot hold, aliases that refer to themselves or expand to more than
+    MAX_YAML_NODES values, nesting too deep to read.
+    """
+    _check_bracket_depth(text)
+    loader = _Loader(text)
+    lines: dict[str, int] = {}
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, lines
+        if _expanded_size(root, {}, set()) > MAX_YAML_NODES:
+            raise yaml.YAMLError(f"the document holds more than {MAX_YAML_NODES} values once "
+                                 "its aliases are expanded")
+        if source is not None:          # before construction, which merges `<<` keys in place
+            _key_lines(root, "", source, lines)
+        return loader.construct_document(root), lines
+    except RecursionError:
+        raise yaml.YAMLError("nesting too deep to read") from None
+    finally:
+        loader.dispose()
+
+
+def _check_bracket_depth(text: str) -> None:
+    """A YAMLError where `[` and `{` nest deeper than MAX_YAML_DEPTH (PyYAML's scanner takes
+    time quadratic in that depth: minutes for a line of 100,000 `[`). Brackets inside quoted
+    strings count too; no config comes near the limit."""
+    depth = 0
+    for bracket in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_YAML_DEPTH:
+            line = text.count("\n", 0, bracket.start())
+            raise yaml.MarkedYAMLError(
+                problem=f"brackets nest deeper than {MAX_YAML_DEPTH} levels",
+                problem_mark=yaml.Mark("<text>", bracket.start(), line, 0, None, None))
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """How many nodes `node` stands for with every alias expanded (each shared node counted once
+    per use, computed once); a node that contains itself is a YAMLError."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_nodes:
+        raise yaml.YAMLError(f"an alias refers to a value that contains it (line "
+                             f"{node.start_mark.line + 1})")
+    open_nodes.add(id(node))
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(key, sizes, open_nodes) + _expanded_size(value, sizes,
+                                                                           open_nodes)
+                    for key, value in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    open_nodes.discard(id(node))
+    sizes[id(node)] = size
+    return size
+
+
 def read_yaml_mapping(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
     """A YAML file's top-level mapping and the line of each dotted key."""
     path = Path(path)
@@ -334,21 +421,21 @@ def read_yaml_mapping(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]
     except UnicodeDecodeError as error:
         raise ConfigError(f"not UTF-8 text (byte offset {error.start})", path=path) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, lines = parse_yaml(text, str(path))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
         problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"invalid YAML: {problem}", path=path,
-                          line=mark.line + 1 if mark else None) from None
+        if isinstance(error, yaml.reader.ReaderError):      # a character YAML does not allow
+            problem = f"unacceptable character #x{error.character:04x}: {error.reason}"
+            line = text.count("\n", 0, error.position) + 1
+        raise ConfigError(f"invalid YAML: {' '.join(problem.split())}", path=path,
+                          line=line) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"a config must be a YAML mapping of sections, found a "
                           f"{type(data).__name__}", path=path)
-    lines: dict[str, int] = {}
-    if root is not None:
-        _key_lines(root, "", str(path), lines)
     return data, lines
 
 
@@ -389,7 +476,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise ConfigError(f"--set expects KEY=VALUE, got {text!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = parse_yaml(raw)[0] if raw.strip() else None
     except yaml.YAMLError:
         value = raw
     return key, value

@@ -147,14 +147,15 @@ def model_meta(model: TrainedModel) -> dict[str, Any]:
 def model_from_checkpoint(checkpoint: Checkpoint) -> TrainedModel:
     """Rebuild the model saved in a loaded checkpoint, weights included."""
     meta = checkpoint.meta
-    try:
+    try:        # a model lstm saved was built once from this meta: a failure here is the file's
         config = config_from_dict(meta["config"])
         vocabs = Vocabs.from_dict(meta["vocabs"])
         frame_dim = int(meta.get("frame_dim", 0))
-    except (KeyError, TypeError, ValueError, ConfigError) as error:
+        tagger = build_model(config, vocabs, rng=np.random.default_rng(0), frame_dim=frame_dim)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+            ConfigError) as error:
         raise CheckpointError(f"meta.json does not describe a model ({error})",
                               path=checkpoint.path) from None
-    tagger = build_model(config, vocabs, rng=np.random.default_rng(0), frame_dim=frame_dim)
     params = tagger.named_params()
     missing = sorted(set(params) - set(checkpoint.params))
     extra = sorted(set(checkpoint.params) - set(params))

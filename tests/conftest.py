@@ -1,14 +1,29 @@
-"""Fixtures every test folder may use."""
+"""Fixtures every test folder may use, and the hypothesis profile of the property tests.
+
+The property tests run a fixed number of derandomised examples each (no example database), so
+every run of the suite tries the same inputs; set LSTM_HYPOTHESIS_EXAMPLES to try more (e.g.
+`LSTM_HYPOTHESIS_EXAMPLES=2000 python3 -m pytest tests -k properties`).
+"""
 
 from __future__ import annotations
 
 import io
+import os
 import sys
+from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from lstm_cli.cli.main import main
 from tests.support import Result
+
+settings.register_profile(
+    "lstm", max_examples=int(os.environ.get("LSTM_HYPOTHESIS_EXAMPLES", "30")),
+    derandomize=True, database=None, deadline=timedelta(seconds=60), print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                           HealthCheck.data_too_large])
+settings.load_profile("lstm")
 
 
 @pytest.fixture

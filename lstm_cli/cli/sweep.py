@@ -36,8 +36,9 @@ def sweep_cli(
         "--executor", help="local: `lstm train` processes here; ray: Ray Tune trials.")
     ] = Executor.local,
     address: Annotated[str | None, typer.Option(
-        "--address", help="Ray cluster to join (auto, ray://host:10001); default: start a "
-        "local Ray instance.")] = None,
+        "--address", help="Ray cluster to join: HOST:PORT of its head (a token from "
+        "RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token is sent), or auto; default: "
+        "start a local Ray instance.")] = None,
 ) -> None:
     """Run every point of a sweep file; finished runs are skipped, unfinished ones resumed.
 

@@ -106,15 +106,8 @@ def _load(path: str | Path) -> dict[str, np.ndarray]:
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError("expected a .npz archive of named arrays, found a single .npy array",
                         path=path)
-    arrays = {}
     with archive:
-        for name in archive.files:
-            try:
-                arrays[name] = archive[name]
-            except ValueError:
-                raise DataError(f"expected plain arrays, found Python objects in {name!r}, which "
-                                "need pickle and are refused",
-                                path=path, hint="store strings with dtype=str") from None
+        arrays = {name: _member(archive, name, path) for name in archive.files}
     for name in ("x", "lengths"):
         if name not in arrays:
             raise DataError(f"expected an array named {name!r}, found only "
@@ -123,9 +116,9 @@ def _load(path: str | Path) -> dict[str, np.ndarray]:
     lengths = _integers(arrays, "lengths", path, minimum=1)
     if lengths.size == 0:
         raise no_sequences(path)
-    if lengths.sum() != len(x):
+    if sum(lengths.tolist()) != len(x):             # Python ints: no int64 wrap-around
         raise DataError(f"expected sum(lengths) to equal the {len(x)} rows of 'x', found "
-                        f"{lengths.sum()}", path=path)
+                        f"{sum(lengths.tolist())}", path=path)
     checked = {"x": x, "lengths": lengths}
     if "y" in arrays:
         checked["y"] = _labels(arrays, "y", path, size=len(x))
@@ -135,7 +128,7 @@ def _load(path: str | Path) -> dict[str, np.ndarray]:
     if "targets" in arrays:
         target_lengths = _integers(arrays, "target_lengths", path, minimum=0, size=len(lengths))
         checked["target_lengths"] = target_lengths
-        checked["targets"] = _labels(arrays, "targets", path, size=int(target_lengths.sum()))
+        checked["targets"] = _labels(arrays, "targets", path, size=sum(target_lengths.tolist()))
     if "seq_targets" in arrays:
         seq_targets = _numeric(arrays, "seq_targets", path, ndims=(1, 2))
         if len(seq_targets) != len(lengths):
@@ -151,6 +144,22 @@ def _load(path: str | Path) -> dict[str, np.ndarray]:
                             f"found {len(step_targets)}", path=path)
         checked["step_targets"] = step_targets.astype(np.float64, copy=False)
     return checked
+
+
+def _member(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> np.ndarray:
+    """One array of the archive; DataError for a pickled or damaged one."""
+    try:
+        return archive[name]
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise DataError(f"expected plain arrays, found Python objects in {name!r}, which "
+                            "need pickle and are refused",
+                            path=path, hint="store strings with dtype=str") from None
+        problem = error
+    except (OSError, EOFError, MemoryError, zipfile.BadZipFile) as error:
+        problem = error
+    raise DataError(f"expected a .npz archive of arrays, found a damaged one ({name!r} cannot "
+                    f"be read: {type(problem).__name__}: {problem})", path=path)
 
 
 def _numeric(arrays: dict[str, np.ndarray], name: str, path: Path,
@@ -179,6 +188,9 @@ def _integers(arrays: dict[str, np.ndarray], name: str, path: Path, minimum: int
     if array.size and array.min() < minimum:
         raise DataError(f"expected every entry of {name!r} to be >= {minimum}, found "
                         f"{array.min()}", path=path)
+    if array.size and array.max() > np.iinfo(np.int64).max:      # uint64 beyond int64
+        raise DataError(f"expected every entry of {name!r} to fit in int64, found "
+                        f"{array.max()}", path=path)
     return array.astype(np.int64, copy=False)
 
 

@@ -42,6 +42,10 @@ def iter_jsonl(path: str | Path) -> Iterator[Example]:
         except json.JSONDecodeError as error:
             raise DataError(f"expected a JSON object, found invalid JSON ({error.msg} at column "
                             f"{error.colno})", path=path, line=number) from None
+        except (ValueError, RecursionError) as error:  # an integer of 5000 digits, [[[[...
+            raise DataError(f"expected a JSON object, found JSON this reader cannot hold "
+                            f"({type(error).__name__}: {error})", path=path,
+                            line=number) from None
         if not isinstance(record, dict):
             raise DataError(f"expected a JSON object, found a {type(record).__name__}",
                             path=path, line=number)
@@ -99,12 +103,16 @@ def _example(record: dict, path: Path, line: int) -> Example:
     if not isinstance(features, dict):
         raise DataError(f"expected 'features' to be an object, found a "
                         f"{type(features).__name__}", path=path, line=line)
+    for name in features:
+        _check_text(name, "features", path, line)
     features = {name: _strings(values, f"features.{name}", path, line, length=len(tokens))
                 for name, values in features.items()}
     label = record.get("label")
     if label is not None and (not isinstance(label, str) or not label.strip()):
         raise DataError(f"expected 'label' to be a non-blank string, found {label!r:.60}",
                         path=path, line=line)
+    if label is not None:
+        _check_text(label, "label", path, line)
     return Example(tokens=tokens, labels=labels, features=features, target=target,
                    source=f"{path}:{line}", label=label,
                    value=_reals(record.get("value"), "value", path, line, ndims=(0, 1)),
@@ -121,7 +129,7 @@ def _reals(values: Any, name: str, path: Path, line: int, ndims: tuple[int, ...]
     if _numbers(values):
         try:
             array = np.asarray(values, dtype=np.float64)
-        except ValueError:                     # ragged lists
+        except (ValueError, OverflowError):    # ragged lists, integers beyond float64
             pass
     if array is None or array.ndim not in ndims or not np.isfinite(array).all():
         raise DataError(f"expected {name!r} to hold finite numbers (a number or a list, or a "
@@ -150,10 +158,22 @@ def _strings(values: Any, name: str, path: Path, line: int,
     if any(not v.strip() for v in values):
         raise DataError(f"expected non-blank strings in {name!r}, found a blank one",
                         path=path, line=line)
+    for value in values:
+        _check_text(value, name, path, line)
     if length is not None and len(values) != length:
         raise DataError(f"expected {length} {name!r} (one per token), found {len(values)}",
                         path=path, line=line)
     return values
+
+
+def _check_text(value: str, name: str, path: Path, line: int) -> None:
+    """DataError for a string no UTF-8 file can hold: a lone surrogate, which JSON can spell
+    (`"\\ud800"`) but which would stop the run when its vocabulary is saved."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise DataError(f"expected text in {name!r}, found a lone surrogate "
+                        f"({value[error.start]!r})", path=path, line=line) from None
 
 
 def _describe(fields: set[str]) -> str:

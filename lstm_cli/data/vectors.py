@@ -129,7 +129,7 @@ def _share(part: int, whole: int) -> str:
 
 
 def _is_header(fields: list[str]) -> bool:
-    return len(fields) == 2 and all(field.isdigit() for field in fields)
+    return len(fields) == 2 and all(field.isascii() and field.isdigit() for field in fields)
 
 
 def _check_dim(found: int, dim: int | None, path: str | Path, line: int, how: str) -> None:

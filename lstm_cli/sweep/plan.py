@@ -236,5 +236,5 @@ def read_stopped(run_dir: Path) -> dict[str, Any] | None:
         return None
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise LstmError(f"unreadable ({error})", path=path) from None

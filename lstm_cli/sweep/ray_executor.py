@@ -9,6 +9,8 @@ the driver writes stopped.json into the run directory so that re-running the swe
 
 Results land in the run directories below `output` (a shared filesystem on a cluster); Tune's own
 files go to `output/.ray`. The trial itself (the part that runs on Ray's workers) is ray_trial.py.
+`join_cluster` connects to a running head (`--address`): token authentication, Ray's reading of
+a loopback address, and a clear error instead of Ray's retries when nobody answers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dataclasses
 import json
 import logging
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -43,6 +46,123 @@ def import_ray() -> Any:
     return ray
 
 
+PROBE_SECONDS = 5.0
+"""How long the head's port may take to accept a TCP connection before the address counts as
+unreachable."""
+
+
+def join_cluster(ray: Any, address: str, **options: Any) -> None:
+    """`ray.init(address=address, **options)` for a running cluster, or an LstmError that names
+    the address and the likely fix — within seconds, where Ray itself would retry for minutes.
+
+    - The head's port is tried first (TCP, then a gRPC handshake, `PROBE_SECONDS` each) at the
+      address Ray dials — Ray 2.60 replaces a loopback host (127.0.0.1, localhost) with this
+      machine's own address, as its head does when it registers — because Ray itself keeps
+      retrying a port where nobody, or no Ray, listens.
+    - Token authentication (Ray >= 2.52): with RAY_AUTH_MODE unset, a token found in
+      RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token is sent, as `ray start` and
+      `ray.init(address="auto")` do (Ray skips that for an explicit address); a cluster without
+      authentication ignores it. A refused token fails after Ray's ~20 s of retries.
+    """
+    dialled = _dialled_address(address)
+    silence = _why_no_answer(dialled)
+    if silence is not None:
+        seen_as = "" if dialled == address else f" (Ray dials {dialled})"
+        raise LstmError(f"--address: no Ray cluster answers at {address}{seen_as}: {silence}",
+                        hint="start one with `ray start --head --port=PORT` and pass the address "
+                        "it prints; see the README's Sweeps section")
+    _send_token_if_available()
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, ray.exceptions.RayError) as error:
+        if _refused_token(error):
+            raise LstmError(f"--address: the Ray cluster at {address} refused this client: "
+                            "its authentication token is missing or wrong",
+                            hint="set RAY_AUTH_TOKEN, or RAY_AUTH_TOKEN_PATH to a file, to the "
+                            "head's token: `ray get-auth-token` on the head prints it") from None
+        raise LstmError(f"--address: could not join the Ray cluster at {address}: "
+                        f"{_first_line(error)}",
+                        hint="run lstm sweep on a node of that cluster: `ray start "
+                        "--address=HOST:PORT` makes this machine one") from None
+
+
+def _dialled_address(address: str) -> str:
+    """host:port that `ray.init(address=address)` connects to: a ray:// address as written, else
+    Ray's own reading of it (`auto`: the cluster `ray start` last started here; a loopback host:
+    this machine's own address)."""
+    if address.startswith("ray://"):
+        dialled = address.removeprefix("ray://")
+    else:
+        from ray._private.services import canonicalize_bootstrap_address
+        try:
+            dialled = canonicalize_bootstrap_address(address)
+        except (ConnectionError, ValueError) as error:
+            raise LstmError(f"--address {address}: {error}",
+                            hint="give HOST:PORT of a Ray head, or auto"
+                            ) from None
+    host, _, port = dialled.rpartition(":")
+    if not host or not port.isdigit():
+        raise LstmError(f"--address {address}: not host:port",
+                        hint="give HOST:PORT of a Ray head, or auto")
+    return dialled
+
+
+def _why_no_answer(dialled: str) -> str | None:
+    """Why no gRPC server (a Ray head's GCS or Ray Client server) answers at host:port within
+    `PROBE_SECONDS` — the TCP error, or a listener that does not speak gRPC — or None."""
+    import grpc
+
+    host, _, port = dialled.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as error:
+        return error.strerror or str(error)
+    channel = grpc.insecure_channel(dialled)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=PROBE_SECONDS)
+    except grpc.FutureTimeoutError:
+        return f"the port is open but no gRPC server answered in {PROBE_SECONDS:g} s"
+    finally:
+        channel.close()
+    return None
+
+
+def _send_token_if_available() -> None:
+    """Switch this process to token authentication when RAY_AUTH_MODE is unset and a token is
+    available (Ray's own rule for `ray start` and address="auto")."""
+    from ray._private.authentication.authentication_token_setup import (
+        maybe_enable_token_auth_if_token_available,
+    )
+    from ray.exceptions import AuthenticationError
+    quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)         # not Ray's "enabled for this cluster" warning
+    try:
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    except AuthenticationError as error:      # RAY_AUTH_TOKEN_PATH names a missing or empty file
+        raise LstmError(f"--address: {error.message}",
+                        hint="RAY_AUTH_TOKEN_PATH must name a file that holds the head's token"
+                        ) from None
+    finally:
+        quiet.setLevel(level)
+
+
+def _refused_token(error: BaseException) -> bool:
+    """Whether Ray's connection error (or one it was raised from) is an authentication failure;
+    Ray passes the GCS client's error on as text inside a RuntimeError."""
+    while error is not None:
+        if type(error).__name__ == "AuthenticationError" or \
+                any(word in str(error) for word in ("InvalidAuthToken", "Unauthenticated")):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
             out: TextIO | None = None, err: TextIO | None = None) -> SweepResult:
     """Run every unfinished run of `sweep` as a Tune trial; `jobs` caps concurrent trials (and
@@ -54,6 +174,15 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
     asha = sweep.spec.scheduler.asha if sweep.spec.scheduler else None
     if asha is not None:
         _check_metric(sweep, asha)
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C reaches us, not Tune
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    started_here = bool(work) and not ray.is_initialized()
+    if started_here:        # before the progress bar, which a connection error would cut short
+        options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+        if address is None:
+            ray.init(num_cpus=jobs, include_dashboard=False, **options)
+        else:
+            join_cluster(ray, address, **options)
     progress = SweepProgress(len(work), out=out or sys.stdout, err=err or sys.stderr)
     for run, status in finished:
         progress.skipped(run, status)
@@ -65,14 +194,6 @@ def run_ray(sweep: Sweep, *, jobs: int | None, address: str | None,
                "run_dir": str(Path(cwd, run.run_dir)), "name": run.name,
                "metric": asha.metric if asha else None}
               for run, resume in work]
-    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C reaches us, not Tune
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    started_here = not ray.is_initialized()
-    if started_here:
-        options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
-        if address is None:
-            options.update(num_cpus=jobs, include_dashboard=False)
-        ray.init(address=address, **options)
     callback = _progress_callback(progress, [run for run, _ in work], asha)
     trainable = tune.with_resources(tune.with_parameters(trial, trials=trials, cwd=cwd),
                                     {"cpu": 1})

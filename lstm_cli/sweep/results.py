@@ -31,9 +31,10 @@ from typing import Any
 
 import yaml
 
+from lstm_cli.config import parse_yaml
 from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.plots import Curve
-from lstm_cli.sweep.plan import display_path, format_value, read_stopped, short_keys
+from lstm_cli.sweep.plan import STOPPED_FILE, display_path, format_value, read_stopped, short_keys
 from lstm_cli.train.loop import flat_keys, higher_is_better, metric_value, read_metrics
 
 IGNORED_KEYS = {"output.dir"}
@@ -83,14 +84,45 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
 
 def load_run(path: Path) -> RunRecord:
     try:
-        config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8")) or {}
+        config = parse_yaml((path / "config.yaml").read_text(encoding="utf-8"))[0] or {}
         metrics = read_metrics(path / "metrics.jsonl")
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) \
             if report_path.exists() else None
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        raise LstmError(f"unreadable run directory ({error})", path=path) from None
-    return RunRecord(path, flat_keys(config), metrics, report, read_stopped(path))
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as error:
+        raise LstmError(f"unreadable run directory ({' '.join(str(error).split())})",
+                        path=path) from None
+    stopped = read_stopped(path)
+    for name, value in [("config.yaml", config), ("report.json", report),
+                        (STOPPED_FILE, stopped)]:
+        if not isinstance(value, dict | None):
+            raise LstmError(f"unreadable run directory ({name} holds a "
+                            f"{type(value).__name__}, not a mapping)", path=path)
+    for number, record in enumerate(metrics, start=1):
+        problem = _metrics_problem(record)
+        if problem:
+            raise LstmError(f"unreadable run directory (metrics.jsonl record {number}: "
+                            f"{problem})", path=path)
+    if report is not None and not isinstance(report.get("best_epoch"), int | None):
+        raise LstmError("unreadable run directory (report.json: best_epoch is not an epoch)",
+                        path=path)
+    return RunRecord(path, flat_keys(config), metrics, report, stopped)
+
+
+def _metrics_problem(record: Any) -> str | None:
+    """What makes one metrics.jsonl record unusable for a report, or None."""
+    if not isinstance(record, dict):
+        return f"a {type(record).__name__}, not an object"
+    if not isinstance(record.get("epoch"), int) or isinstance(record["epoch"], bool):
+        return "no integer 'epoch'"
+    numbers = {"train_loss": record.get("train_loss"), "seconds": record.get("seconds", 0.0),
+               "train_tokens_per_s": record.get("train_tokens_per_s", 0.0)}
+    for name, value in numbers.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return f"'{name}' is not a number"
+    if not isinstance(record.get("dev"), dict | None):
+        return "'dev' is not an object"
+    return None
 
 
 def varying_keys(records: list[RunRecord]) -> list[str]:
@@ -159,7 +191,7 @@ def _best_epoch(metrics: list[dict[str, Any]], metric: str) -> int | None:
 def _value(report: dict[str, Any], name: str) -> float | None:
     try:
         return metric_value(report, name)
-    except ConfigError:
+    except (ConfigError, TypeError, ValueError):     # absent, or not a number (a hand edit)
         return None
 
 

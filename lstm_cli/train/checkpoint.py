@@ -194,14 +194,15 @@ def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
 
 def _read_meta(meta_path: Path) -> dict[str, Any]:
     try:
-        text = meta_path.read_text(encoding="utf-8")
+        data = meta_path.read_bytes()
     except FileNotFoundError:
         raise CheckpointError(f"checkpoint is incomplete: {META_FILE} is missing",
                               path=meta_path) from None
     try:
-        meta_doc = json.loads(text)
-    except ValueError as error:  # includes UnicodeDecodeError
-        raise CheckpointError(f"file is not valid JSON: {error}", path=meta_path) from None
+        meta_doc = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise CheckpointError(f"file is not valid JSON: {error}",
+                              path=meta_path) from None
     if not isinstance(meta_doc, dict):
         raise CheckpointError("file does not hold a JSON object", path=meta_path)
     return meta_doc

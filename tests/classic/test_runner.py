@@ -11,12 +11,14 @@ from lstm_cli.classic.tasks import TASKS
 from lstm_cli.cli.main import main
 
 
+@pytest.mark.slow
 def test_lstm_solves_embedded_reber_by_the_1997_criterion():
     result = run_trial(TASKS["embedded-reber"], "lstm", seed=0, budget=12_000)
     assert result.solved, result
     assert result.detail == {"train_strings_solved": 1.0, "test_strings_solved": 1.0}
 
 
+@pytest.mark.slow
 def test_lstm_bridges_the_temporal_order_lag_and_elman_does_not():
     """Quick-scale experiment 6a: X/Y at steps 5–10 and 25–30 of 50–55, classified at the
     end. The Elman net stays at chance (squared error 0.1875 = guessing among 4 classes)."""

@@ -9,13 +9,13 @@ import os
 import shlex
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.train.checkpoint import load_checkpoint
+from tests.support import wait_for
 
 from .helpers import (
     assert_same_weights,
@@ -89,14 +89,7 @@ def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, mo
     assert metrics_epochs(broken) == [1, 2]
 
 
-def _wait_for(path: Path, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, f"training ended early:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"{path} did not appear"
-        time.sleep(0.005)
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
     """Stop a real `python -m lstm_cli train` once its first checkpoint exists: exit 130, the
@@ -110,8 +103,8 @@ def test_signal_to_a_training_subprocess_then_resume(tmp_path, cli, signum):
                                    cwd=tmp_path, env=subprocess_env(), stderr=stderr,
                                    stdout=subprocess.DEVNULL)
         try:
-            _wait_for(run / "checkpoints" / "last" / "meta.json", process,
-                      tmp_path / "stderr.txt")
+            wait_for(run / "checkpoints" / "last" / "meta.json", process,
+                     log=tmp_path / "stderr.txt")
             process.send_signal(signum)
             code = process.wait(timeout=60)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 from lstm_cli.train.checkpoint import load_checkpoint
@@ -156,14 +157,50 @@ def test_train_without_data_exits_2(tmp_path, cli):
     assert result.code == 2 and "data.train" in result.err
 
 
-def test_training_works_for_each_cell_and_output(tiny, cli):
-    for i, overrides in enumerate([["model.cell=gru"], ["model.cell=rnn"],
-                                   ["model.output=crf"], ["model.num_layers=2"],
-                                   ["model.peepholes=true", "model.dropout=0.2"]]):
-        sets = [arg for override in overrides for arg in ("--set", override)]
-        result = cli("train", tiny["config"], "--out", tiny["dir"] / f"run{i}", "-q",
-                     "--set", "train.epochs=1", *sets)
-        assert result.code == 0, (overrides, result.err)
+# (overrides, the resolved config values they must give, parameters the checkpoint must hold,
+#  gates per unit in the recurrent weights)
+ARCHITECTURES = {
+    "gru": (["model.cell=gru"], {"model.cell": "gru"}, {"rnn.l0.fwd.bias_hidden"}, 3),
+    "rnn": (["model.cell=rnn"], {"model.cell": "rnn"}, set(), 1),
+    "crf": (["model.output=crf"], {"model.output": "crf"},
+            {"crf.transitions", "crf.start", "crf.end"}, 4),
+    "two-layers": (["model.num_layers=2"], {"model.num_layers": 2}, {"rnn.l1.bwd.w_input"}, 4),
+    "peepholes-dropout": (["model.peepholes=true", "model.dropout=0.2"],
+                          {"model.peepholes": True, "model.dropout": 0.2},
+                          {"rnn.l0.fwd.peep_i", "rnn.l0.bwd.peep_o"}, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_each_cell_and_output_trains_and_reports(tiny, cli, name):
+    overrides, resolved_values, params_held, gates = ARCHITECTURES[name]
+    run = tiny["dir"] / name
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    result = cli("train", tiny["config"], "--out", run, "-q", "--set", "train.epochs=1", *sets)
+    assert result.code == 0, (overrides, result.err)
+
+    resolved = yaml.safe_load((run / "config.yaml").read_text())
+    for dotted, value in resolved_values.items():
+        section, key = dotted.split(".")
+        assert resolved[section][key] == value, dotted
+    params = load_checkpoint(run / "checkpoints" / "best").params
+    assert params_held <= params.keys()
+    assert params["rnn.l0.fwd.w_hidden"].size == 8 * gates * 8          # hidden_size 8
+    assert [json.loads(line)["epoch"] for line in
+            (run / "metrics.jsonl").read_text().splitlines()] == [1]
+
+    report = json.loads((run / "report.json").read_text())
+    test_tokens = [line for line in tiny["test"].read_text().splitlines() if line.strip()]
+    assert REPORT_KEYS <= report.keys()
+    assert (report["num_sequences"], report["num_tokens"]) == (12, len(test_tokens))
+    assert 0.0 <= report["token_accuracy"] <= 1.0
+    train_labels = {line.split("\t")[1] for line in tiny["train"].read_text().splitlines()
+                    if line.strip()}
+    assert set(report["per_label"]) <= train_labels
+    assert set(report["entity"]["per_type"]) <= {"LOC", "PER", "ORG"}
+    assert report["data"] == str(tiny["test"])
+    assert f"| Token accuracy | {100 * report['token_accuracy']:.2f}% |" in \
+        (run / "report.md").read_text()
 
 
 def test_affix_features_train_and_travel_with_the_checkpoint(tiny, cli):

@@ -4,16 +4,12 @@ import numpy as np
 import pytest
 
 from lstm_cli.engine.cells import FusedLSTMCell, LSTMCell, make_cell
-from lstm_cli.engine.recurrent import RecurrentStack
+from tests import support
 
 
 def random_stack(cell, bidirectional, layers, seed=0, **options):
-    rng = np.random.default_rng(seed)
-    stack = RecurrentStack(cell, 3, 4, num_layers=layers, bidirectional=bidirectional, rng=rng,
-                           dtype=np.float64, **options)
-    for value in stack.named_params().values():
-        value[...] = rng.uniform(-0.8, 0.8, value.shape)
-    return stack
+    return support.random_stack(cell, 3, 4, np.random.default_rng(seed), layers=layers,
+                                bidirectional=bidirectional, **options)
 
 
 def run(stack, x, lengths, d_out):

@@ -9,6 +9,7 @@ from lstm_cli.config import Config
 from lstm_cli.engine.export import stack_from_torch, stack_to_torch
 from lstm_cli.engine.recurrent import RecurrentStack
 from lstm_cli.model import TrainedModel, build_model
+from tests import support
 
 SHAPES = [(cell, layers, bi) for cell in ("lstm", "gru", "rnn") for layers in (1, 2)
           for bi in (False, True)]
@@ -16,13 +17,9 @@ SHAPE_IDS = [f"{cell}-{layers}layer-{'bi' if bi else 'uni'}" for cell, layers, b
 
 
 def random_stack(cell: str, layers: int, bidirectional: bool, seed: int = 0) -> RecurrentStack:
-    """A float64 stack whose every parameter (biases included) is random."""
-    rng = np.random.default_rng(seed)
-    stack = RecurrentStack(cell, 3, 4, num_layers=layers, bidirectional=bidirectional, rng=rng,
-                           dtype=np.float64)
-    for value in stack.named_params().values():
-        value[...] = rng.uniform(-1, 1, value.shape)
-    return stack
+    """A float64 3 -> 4 stack whose every parameter (biases included) is random."""
+    return support.random_stack(cell, 3, 4, np.random.default_rng(seed), layers=layers,
+                                bidirectional=bidirectional, scale=1.0)
 
 
 @pytest.mark.parametrize("cell,layers,bidirectional", SHAPES, ids=SHAPE_IDS)

@@ -5,7 +5,7 @@ import pytest
 
 from lstm_cli.engine.cells import LSTM_VARIANTS
 from lstm_cli.engine.gradcheck import check_gradients
-from lstm_cli.engine.recurrent import RecurrentStack
+from tests import support
 
 LENGTHS = np.array([5, 2, 4])
 
@@ -22,11 +22,10 @@ def stack_loss_and_grads(stack, x, lengths, weights):
 
 
 def random_stack(cell, bidirectional, layers, seed=0, **options):
+    """A random 3 -> 2 stack, inputs [5, 3, 3] and loss weights that are 0 past LENGTHS."""
     rng = np.random.default_rng(seed)
-    stack = RecurrentStack(cell, 3, 2, num_layers=layers, bidirectional=bidirectional, rng=rng,
-                           dtype=np.float64, **options)
-    for value in stack.named_params().values():
-        value[...] = rng.uniform(-0.8, 0.8, value.shape)
+    stack = support.random_stack(cell, 3, 2, rng, layers=layers, bidirectional=bidirectional,
+                                 **options)
     x = rng.standard_normal((5, 3, 3))
     mask = np.arange(5)[:, None] < LENGTHS[None, :]
     weights = rng.standard_normal((5, 3, stack.output_size)) * mask[..., None]

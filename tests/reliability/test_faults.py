@@ -24,6 +24,7 @@ import pytest
 from lstm_cli import fsutil
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.train.checkpoint import load_checkpoint
+from tests.support import wait_for
 
 from .helpers import GOOD_DEV, GOOD_TRAIN, config_yaml, start_subprocess
 
@@ -40,16 +41,6 @@ def write_run_files(directory: Path, **overrides) -> Path:
     config.write_text(config_yaml(**{"data.train": str(directory / "train.txt"),
                                      "data.dev": str(directory / "dev.txt"), **overrides}))
     return config
-
-
-def wait_for(path: Path, process: subprocess.Popen, timeout: float = 60,
-             log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, (f"the trainer exited ({process.returncode}) early:\n"
-                                        + (log.read_text() if log else ""))
-        assert time.monotonic() < deadline, f"{path} did not appear"
-        time.sleep(0.002)
 
 
 def inject(monkeypatch, at_call: int, *, loss: float | None = None,
@@ -75,6 +66,7 @@ def inject(monkeypatch, at_call: int, *, loss: float | None = None,
 # --- SIGKILL ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint(tmp_path, cli):
     """Trainers that save two checkpoints every few milliseconds, killed with SIGKILL at seeded
     random moments: `checkpoints/last` (or the `.last.old` a swap leaves) always loads, and the
@@ -181,6 +173,7 @@ def test_skip_batch_with_a_huge_learning_rate_finishes(tmp_path, cli):
 # --- concurrency -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_trainer_on_the_same_run_directory_is_refused(tmp_path, cli):
     config = write_run_files(tmp_path, **{"train.epochs": 100000, "train.batch_size": 32})
     run = tmp_path / "run"

@@ -409,6 +409,7 @@ def test_malformed_input(case, tmp_path, cli, checkpoints, monkeypatch):
     check(case, result.code, result.output, tmp_path)
 
 
+@pytest.mark.slow
 def test_cases_through_the_real_cli(tmp_path, checkpoints):
     """The `sub` cases (every case with LSTM_TEST_ALL_SUBPROCESS=1) as `python -m lstm_cli`,
     a few at a time."""

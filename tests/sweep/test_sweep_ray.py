@@ -1,10 +1,12 @@
 """`lstm sweep --executor ray` on a local Ray instance (2 CPUs, no dashboard): the same run
 directories as the local executor, per-epoch metrics reported to Tune so ASHA can stop trials,
-Tune's own files kept under `output/.ray`. One test only: starting Ray takes many seconds."""
+Tune's own files kept under `output/.ray`. One test only starts Ray (it takes many
+seconds); the others check `--address` errors without a cluster."""
 
 from __future__ import annotations
 
 import json
+import socket
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +17,7 @@ RUN_FILES = {"checkpoints", "config.yaml", "metrics.jsonl", "train.log", "sweep.
              "report.json", "report.md", "stopped.json"}
 
 
+@pytest.mark.slow
 def test_a_2x2_sweep_runs_as_ray_tune_trials(project, cli):
     pytest.importorskip("ray.tune")              # here, not at collection: it imports slowly
     sweep = write_sweep(project, f"""
@@ -68,3 +71,27 @@ def test_a_run_stopped_on_its_last_epoch_that_still_reported_counts_as_done(tmp_
     settled = _settle_late_reports([RunOutcome(run, "stopped") for run in runs])
     assert [outcome.outcome for outcome in settled] == ["done", "stopped"]
     assert not (late / "stopped.json").exists() and (stopped / "stopped.json").exists()
+
+
+def test_an_address_that_is_not_host_port_exits_2(project, cli):
+    pytest.importorskip("ray.tune")
+    sweep = write_sweep(project, f"base: base.yaml\noutput: {project / 'runs'}\n")
+    result = cli("sweep", sweep, "--executor", "ray", "--address", "nowhere")
+    assert result.code == 2
+    assert "--address nowhere" in result.err and "HOST:PORT" in result.err
+
+
+def test_the_probe_tells_a_closed_port_and_a_port_without_grpc_from_a_ray_head(monkeypatch):
+    """Ray itself retries such addresses for minutes (a real head: test_sweep_ray_cluster.py)."""
+    pytest.importorskip("grpc")
+    from lstm_cli.sweep import ray_executor
+
+    monkeypatch.setattr(ray_executor, "PROBE_SECONDS", 0.5)
+    with socket.socket() as closed, socket.socket() as silent:
+        closed.bind(("127.0.0.1", 0))                 # bound, not listening: refused
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()                               # accepts, never speaks
+        refused = ray_executor._why_no_answer(f"127.0.0.1:{closed.getsockname()[1]}")
+        mute = ray_executor._why_no_answer(f"127.0.0.1:{silent.getsockname()[1]}")
+    assert "refused" in refused
+    assert mute == "the port is open but no gRPC server answered in 0.5 s"

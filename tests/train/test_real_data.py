@@ -17,6 +17,7 @@ SEED_NEWS = REPO.parent / "shared" / "data" / "seed-news" / "news_tagged_data.tx
 EWT = REPO.parent / "shared" / "data" / "ud-en-ewt"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SEED_NEWS.exists(), reason="shared seed-news data absent")
 def test_constrained_crf_never_outputs_an_invalid_bio_sequence(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
@@ -31,6 +32,7 @@ def test_constrained_crf_never_outputs_an_invalid_bio_sequence(tmp_path, monkeyp
     assert all(is_valid_sequence(p.labels, "IOB2") for p in predictions)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not EWT.exists(), reason="shared UD English EWT data absent")
 def test_ewt_slice_learns_well_above_most_frequent_tag(tmp_path, monkeypatch):
     """The EWT config, shrunk, on 1,500 training sentences: far above the most-frequent-tag

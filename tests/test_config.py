@@ -8,7 +8,7 @@ import yaml
 from lstm_cli.config import Config, load_config
 from lstm_cli.errors import ConfigError
 
-CONFIGS = Path(__file__).parents[2] / "configs"
+CONFIGS = Path(__file__).parents[1] / "configs"
 
 
 def flat_keys(data, prefix=""):

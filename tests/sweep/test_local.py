@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
+
+import pytest
+
+from tests.support import wait_for
 
 from .helpers import GRID_NAMES, lstm_subprocess, write_sweep
 
@@ -55,6 +58,7 @@ grid:
     assert "missing.txt" in (failed[0] / "sweep.log").read_text()
 
 
+@pytest.mark.slow
 def test_print_commands_lines_run_as_they_are_in_a_shell(project, cli):
     sweep = write_sweep(project, f"""
 base: base.yaml
@@ -80,6 +84,7 @@ seeds: [5]
     assert cli("sweep", sweep, "--print-commands").out == ""       # all finished now
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_where_it_stopped(project, cli, monkeypatch):
     sweep = write_sweep(project, """
 base: base.yaml
@@ -89,10 +94,7 @@ grid: {model.hidden_size: [4, 5]}
 """)
     first, second = (project / "runs" / f"hidden_size={size}" for size in (4, 5))
     process = lstm_subprocess("sweep", sweep.name, "--jobs", "1", cwd=project)
-    deadline = time.monotonic() + 60
-    while not (second / "checkpoints" / "last").exists():          # the second run is training
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
+    wait_for(second / "checkpoints" / "last", process, poll=0.02)  # the second run is training
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
