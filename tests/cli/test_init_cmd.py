@@ -10,15 +10,8 @@ import pytest
 import yaml
 
 from lstm_cli.config import load_config
-from lstm_cli.recipes import (
-    DataProfile,
-    SplitProfile,
-    find_data_files,
-    inspect_data,
-    recipe_for,
-)
-
-from .helpers import make_sequences
+from lstm_cli.recipes import find_data_files
+from tests.cli.helpers import make_sequences
 
 _POS = {"O": "NN", "B": "NNP", "I": "NNP"}
 
@@ -123,20 +116,6 @@ def test_flags_override_the_guesses(chunk_data, tmp_path, cli):
     assert "(--output)" in text
 
 
-def test_epochs_scale_with_the_data_and_a_small_budget_cuts_them():
-    assert recipe_for(_profile(50_000)).config["train"]["epochs"] == 32
-    assert recipe_for(_profile(5_000)).config["train"]["epochs"] == 60
-    big = _profile(tokens=2_000_000)
-    assert recipe_for(big, budget_minutes=120).config["train"]["epochs"] == 12
-    assert recipe_for(big, budget_minutes=10).config["train"]["epochs"] == 3
-
-
-def _profile(tokens: int) -> DataProfile:
-    return DataProfile(format="conllu", labels={"NOUN": tokens}, scheme=None,
-                       splits={"train": SplitProfile("t.conllu", tokens // 16, tokens),
-                               "dev": SplitProfile("d.conllu", 100, tokens // 10)})
-
-
 def test_init_from_a_directory_finds_the_splits_by_name(chunk_data, tmp_path, cli):
     directory = chunk_data["train"].parent
     assert find_data_files(directory) == {name: str(path) for name, path in chunk_data.items()}
@@ -155,25 +134,3 @@ def test_init_refuses_to_overwrite_and_bad_flags(chunk_data, tmp_path, cli):
     result = cli("init", "--train", chunk_data["train"], "--out", tmp_path / "h.yaml",
                  "--task", "chunk", "--format", "conllu")
     assert result.code == 2
-
-
-def test_inspect_data_describes_sizes_scheme_and_script(chunk_data):
-    profile = inspect_data(chunk_data["train"], chunk_data["dev"])
-    assert profile.format == "conll" and profile.columns == 3
-    assert profile.scheme == "IOB2" and profile.alphabetic and not profile.cased
-    assert profile.splits["train"].sentences == 40
-    assert profile.features == {"column1": (1, 2)}
-
-
-def test_chunk_labels_that_break_the_scheme_get_a_crf_without_constraints(tmp_path):
-    # IOB1 written with a B- for every type somewhere: the label set reads as IOB2, but most
-    # chunks start with I- after O, which IOB2's constraints would forbid.
-    sentences = ["the O\nparis I-LOC\n", "bbc I-ORG\nnews O\n", "a I-LOC\nb B-LOC\n",
-                 "c I-ORG\nd B-ORG\n"]
-    train = tmp_path / "iob1.txt"
-    train.write_text("\n".join(sentences) + "\n")
-    profile = inspect_data(train)
-    assert profile.scheme == "IOB2" and profile.invalid_sequences == 4
-    recipe = recipe_for(profile)
-    assert recipe.config["model"]["crf"] == {"constraints": False}
-    assert "break IOB2's rules" in recipe.to_yaml()

@@ -1,14 +1,10 @@
-"""Settings that mean the same whatever the data's size: the weight average's horizon and the
-warm-up in epochs, and patience that waits for the average to move."""
+"""The training loop: patience that waits for the weight average to move, warm-up in epochs."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
-from lstm_cli.config import Config, load_config
-from lstm_cli.errors import ConfigError
+from lstm_cli.config import Config
 from lstm_cli.train.loop import patience_start
 from tests.cli.helpers import (
     assert_same_weights,
@@ -59,17 +55,6 @@ def test_patience_start_is_the_later_of_min_epochs_and_the_horizon():
     assert start(ema=0.999) == 0
     assert start(ema_epochs=2.2) == 3
     assert start(ema_epochs=2.0, early_stopping={"min_epochs": 5}) == 5
-
-
-@pytest.mark.parametrize(("train", "message"), [
-    ({"ema": 0.99, "ema_epochs": 2.0}, "not both"),
-    ({"ema_bias_correction": True}, "needs a weight average"),
-    ({"schedule": {"warmup_steps": 10, "warmup_epochs": 1.0}}, "not both"),
-])
-def test_conflicting_average_or_warmup_settings_are_config_errors(tmp_path, train, message):
-    path = write_config(tmp_path / "c.yaml", {"train": train})
-    with pytest.raises(ConfigError, match=message):
-        load_config(path)
 
 
 def test_warmup_in_epochs_is_that_many_epochs_of_steps(tmp_path, cli):
