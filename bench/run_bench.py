@@ -1,6 +1,6 @@
-"""Benchmark the engine on the three reference shapes, against PyTorch when it is installed.
+"""Benchmark the engine on the five reference shapes, against PyTorch when it is installed.
 
-    python bench/run_bench.py [--repeats 10] [--runs 1] [--shapes S,M,L] [--threads 2]
+    python bench/run_bench.py [--repeats 10] [--runs 1] [--shapes Q,S,M,L,E] [--threads 2]
 
 Both sides get the same BLAS threads (numpy's through threadpoolctl, torch.set_num_threads) and
 the same work per batch: a training step is the recurrent stack's forward, a linear classifier,
@@ -24,12 +24,16 @@ from threadpoolctl import threadpool_limits
 from lstm_cli.bench import benchmark, best_time
 
 SHAPES = {
+    "Q": {"batch_size": 16, "seq_len": 12, "input_size": 48, "hidden_size": 64,
+          "num_layers": 1, "bidirectional": True},
     "S": {"batch_size": 32, "seq_len": 32, "input_size": 64, "hidden_size": 128,
           "num_layers": 1, "bidirectional": False},
     "M": {"batch_size": 32, "seq_len": 50, "input_size": 128, "hidden_size": 256,
           "num_layers": 2, "bidirectional": True},
     "L": {"batch_size": 64, "seq_len": 100, "input_size": 512, "hidden_size": 512,
           "num_layers": 1, "bidirectional": False},
+    "E": {"batch_size": 64, "seq_len": 24, "input_size": 356, "hidden_size": 200,
+          "num_layers": 1, "bidirectional": True},
 }
 NUM_CLASSES = 10
 
@@ -107,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--shapes", default="S,M,L")
+    parser.add_argument("--shapes", default="Q,S,M,L,E")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     names = args.shapes.split(",")

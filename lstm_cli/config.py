@@ -68,6 +68,7 @@ class DataConfig(Section):
     token_column: int = 0
     label_column: int = -1
     feature_columns: dict[str, int] = Field(default_factory=dict)
+    comment_prefix: str | None = Field(None, min_length=1)
     conllu_label: Literal["upos", "xpos", "deprel"] = "upos"
     lowercase: bool = False
     normalize_digits: bool = False
@@ -239,11 +240,18 @@ class EarlyStoppingConfig(Section):
 
 
 class TrainConfig(Section):
-    """`ema`: the weights' moving average, evaluated and kept, with a decay per optimiser
-    step; `ema_epochs`: the same with a horizon in epochs (decay 1 − 1/(horizon × steps per
-    epoch)), which means the same whatever the data's size; `ema_bias_correction`: start the
-    average from zero and divide by 1 − decay^steps, as Adam corrects its moments, so early
-    averages are not dominated by the initial weights (`train/average.py`)."""
+    """The training loop. Its divergence guard (train/divergence.py) stops a run, exit 3, when
+    a batch's loss or gradient norm is NaN/inf (`on_nonfinite: skip_batch` skips such a batch
+    instead), or when a finite loss exceeds `divergence_factor` times the mean of the first 10
+    updates' losses (at least ln C, a uniform guess over C labels, for classifying outputs),
+    all per step, target label, sequence or value as the output's loss is; `divergence_factor:
+    null` turns that check off.
+
+    `ema`: the weights' moving average, evaluated and kept, with a decay per optimiser step;
+    `ema_epochs`: the same with a horizon in epochs (decay 1 − 1/(horizon × steps per epoch)),
+    which means the same whatever the data's size; `ema_bias_correction`: start the average
+    from zero and divide by 1 − decay^steps, as Adam corrects its moments, so early averages
+    are not dominated by the initial weights (`train/average.py`)."""
 
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(32, ge=1)
@@ -258,6 +266,7 @@ class TrainConfig(Section):
     ema_epochs: float | None = Field(None, gt=0)
     ema_bias_correction: bool = False
     on_nonfinite: Literal["stop", "skip_batch"] = "stop"
+    divergence_factor: float | None = Field(100.0, gt=1)
 
     @model_validator(mode="after")
     def _one_average(self) -> TrainConfig:

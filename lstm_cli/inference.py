@@ -45,7 +45,7 @@ def batches_in_order(model: TrainedModel, examples: Sequence[Example], batch_siz
         encoded = [encode_example(examples[i] if with_labels
                                   else replace(examples[i], labels=None, target=None, label=None,
                                                value=None, step_values=None),
-                                  model.vocabs) for i in chunk]
+                                  model.vocabs, cache=model.word_types) for i in chunk]
         yield make_batch(encoded, index=chunk)
 
 

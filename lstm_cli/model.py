@@ -8,12 +8,15 @@ and back, so `lstm eval`, `lstm predict` and `lstm export` need nothing but the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from lstm_cli.config import Config, config_from_dict
+from lstm_cli.data.encoding import WordTypeCache
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.engine.backend import resolve_dtype
 from lstm_cli.engine.tagger import SequenceTagger
@@ -35,6 +38,11 @@ class TrainedModel:
     @property
     def labels(self) -> list[str]:
         return self.vocabs.labels.labels
+
+    @cached_property
+    def word_types(self) -> WordTypeCache:
+        """Token, affix and character ids by word type, for as long as the model is loaded."""
+        return WordTypeCache(self.vocabs)
 
 
 def cell_options(config: Config) -> dict[str, Any]:
@@ -151,7 +159,12 @@ def model_from_checkpoint(checkpoint: Checkpoint) -> TrainedModel:
         config = config_from_dict(meta["config"])
         vocabs = Vocabs.from_dict(meta["vocabs"])
         frame_dim = int(meta.get("frame_dim", 0))
-        tagger = build_model(config, vocabs, rng=np.random.default_rng(0), frame_dim=frame_dim)
+        # The initial weights are overwritten below. One BLAS thread: OpenBLAS's threaded QR (the
+        # orthogonal init) took about 1 s per 200 × 200 block on a busy 2-core machine, 2 ms on
+        # one.
+        with threadpool_limits(1):
+            tagger = build_model(config, vocabs, rng=np.random.default_rng(0),
+                                 frame_dim=frame_dim)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
             ConfigError) as error:
         raise CheckpointError(f"meta.json does not describe a model ({error})",

@@ -29,8 +29,7 @@ from lstm_cli.data.batching import make_batch
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import ConfigError
 from lstm_cli.model import build_model
-from lstm_cli.train.loop import _optimizer_options
-from lstm_cli.train.optim import clip_grad_norm, make_optimizer
+from lstm_cli.train.loop import Updater
 
 CELLS: dict[str, list[str]] = {
     "lstm": ["model.cell=lstm", "model.peepholes=false"],
@@ -80,12 +79,12 @@ def run_trial(task: Task, cell: str, seed: int, budget: int, *, paper_scale: boo
     frame_dim = 0 if first.frames is None else int(first.frames.shape[1])
     tagger = build_model(config, vocabs, rng=np.random.default_rng(init_seq),
                          frame_dim=frame_dim)
-    params, grads = tagger.named_params(), tagger.named_grads()
-    opt = config.train.optimizer
-    optimizer = make_optimizer(opt.name, params, frozen=tagger.frozen,
-                               weight_decay=config.train.weight_decay, lazy=opt.lazy,
-                               **_optimizer_options(opt))
-    clip = config.train.clip_norm
+    updater = Updater(config, tagger)
+    lr = config.train.optimizer.lr
+
+    def observe(scores: np.ndarray, batch) -> None:
+        trial.observe(tagger, scores, batch)
+
     seen, solved, diverged = 0, False, False
     started = time.perf_counter()
     with threadpool_limits(config.train.threads), \
@@ -93,16 +92,10 @@ def run_trial(task: Task, cell: str, seed: int, budget: int, *, paper_scale: boo
         while seen < budget and not solved:
             examples = trial.draw(config.train.batch_size)
             batch = make_batch(trial.encode(examples, vocabs))
-            scores, backward = tagger.scores(batch, train=True, rng=dropout_rng)
-            loss, d_scores = tagger.output.loss(scores, batch)
-            trial.observe(tagger, scores, batch)
-            backward(d_scores)
-            rows = tagger.named_grad_rows()
-            norm = clip_grad_norm(grads, clip, rows) if clip else 0.0
+            loss, norm = updater.step(batch, lr, dropout_rng, observe=observe)
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 diverged = True                    # a failed run, not a failed table
                 break
-            optimizer.step(grads, opt.lr, rows)
             seen += trial.sequences(examples)
             solved = trial.solved(tagger, vocabs, seen)
     detail = {**trial.detail(), **({"diverged": True} if diverged else {})}

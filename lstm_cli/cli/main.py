@@ -35,22 +35,68 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise typer.Exit(code)
 
 
-def register_commands() -> None:
-    from lstm_cli.cli import (  # noqa: F401  (each module adds its commands to `app`)
-        baseline,
-        bench,
-        classic,
-        config_cmd,
-        data_cmd,
-        eval_cmd,
-        export,
-        gradcheck,
-        init_cmd,
-        predict,
-        report,
-        sweep,
-        train,
-    )
+#: Each command's module and the one-line summary `lstm --help` lists (the first paragraph of
+#: the command's docstring, or its group's help), in the order the commands are registered.
+#: `lstm --help` is drawn from this table so that it imports no command module;
+#: tests/cli/test_help.py checks the table against the modules.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "baseline": ("baseline", "Score the most-frequent-tag baseline on the config's dev and test "
+                             "data."),
+    "bench": ("bench", "Time the engine: tokens/s for training and inference, against the GEMM "
+                       "floor."),
+    "classic": ("classic", "Train the LSTM papers' long-time-lag tasks with each cell, judged by "
+                           "the papers' criteria."),
+    "config": ("config_cmd", "Show, validate or describe experiment configs."),
+    "data": ("data_cmd", "Built-in datasets generated from a seed."),
+    "eval": ("eval_cmd", "Evaluate a checkpoint: token accuracy, per-label P/R/F1, entity F1, "
+                         "confusion matrix."),
+    "export": ("export", "Export weights in PyTorch's state_dict layout and gate order."),
+    "gradcheck": ("gradcheck", "Check the config's model gradients against finite differences "
+                               "(float64, tiny sizes)."),
+    "init": ("init_cmd", "Inspect labelled data and write a complete, commented config for "
+                         "it."),
+    "predict": ("predict", "Label new sequences with a trained model."),
+    "report": ("report", "One row per run: the config keys that differ, best epoch, dev and test "
+                         "scores, wall\ntime and tokens/s; points run with several seeds get "
+                         "mean ± std."),
+    "sweep": ("sweep", "Run every point of a sweep file; finished runs are skipped, unfinished "
+                       "ones resumed."),
+    "train": ("train", "Train a model from a YAML config."),
+}
+GROUPS = {"config", "data"}              # sub-command groups (typer lists them after commands)
+
+
+def register_commands(names: list[str] | None = None) -> None:
+    """Import the modules of the commands `names` (all by default): each adds its commands to
+    `app`. A command's heavy imports (numpy, pydantic, the engine) come with its module."""
+    import importlib
+    for name in COMMANDS if names is None else names:
+        importlib.import_module(f"lstm_cli.cli.{COMMANDS[name][0]}")
+
+
+def summary_app() -> typer.Typer:
+    """An app with `app`'s options and, for each command, a stub carrying its summary: what
+    `lstm` and `lstm --help` print, without importing any command module."""
+    stubs = typer.Typer(**{key: getattr(app.info, key) for key in ("name", "help")},
+                        no_args_is_help=True, add_completion=False,
+                        pretty_exceptions_enable=False,
+                        context_settings={"help_option_names": ["-h", "--help"]})
+    stubs.callback()(_root)
+    for name, (_, summary) in COMMANDS.items():
+        if name in GROUPS:
+            stubs.add_typer(typer.Typer(help=summary), name=name)
+        else:
+            stubs.command(name, help=summary)(_stub)
+    return stubs
+
+
+def _stub() -> None:
+    """Never run: `main` runs a command from its own module."""
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The command `argv` names (its first argument that is not an option), or None."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 @app.callback()
@@ -65,20 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     DEBUG["enabled"] = "--debug" in argv
     argv = [arg for arg in argv if arg != "--debug"]
-    register_commands()
-    from lstm_cli.train.loop import TrainingDiverged
+    name = _command_name(argv)
+    command_app = app
+    if name is None:
+        command_app = summary_app()
+    else:
+        register_commands([name] if name in COMMANDS else None)
     try:
         # Outside standalone mode click returns the code of a `typer.Exit` raised by a command
         # (and typer turns Ctrl-C into Exit(130)) rather than raising it.
-        code = app(args=argv, prog_name="lstm", standalone_mode=False)
+        code = command_app(args=argv, prog_name="lstm", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
-    except TrainingDiverged as error:
-        _report(error)
-        return EXIT_DIVERGED
     except LstmError as error:
         _report(error)
-        return EXIT_USAGE
+        return EXIT_DIVERGED if _diverged(error) else EXIT_USAGE
     except (KeyboardInterrupt, typer.Abort):            # older click turns Ctrl-C into Abort
         typer.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
@@ -96,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:                                   # noqa: BLE001 (the last resort)
         return _internal_error()
     return code if isinstance(code, int) else 0
+
+
+def _diverged(error: LstmError) -> bool:
+    """Whether `error` is training's divergence (exit 3); training is imported only here, on
+    the error path, so that other commands do not pay for it."""
+    from lstm_cli.train.divergence import TrainingDiverged
+    return isinstance(error, TrainingDiverged)
 
 
 def _internal_error() -> int:

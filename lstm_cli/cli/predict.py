@@ -7,24 +7,26 @@ import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import numpy as np
 import typer
 
 from lstm_cli.cli.main import app
-from lstm_cli.data.prepare import iter_examples
-from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError, LstmError
-from lstm_cli.inference import predict
-from lstm_cli.model import TrainedModel, load_model
 
-CHUNK = 256          # sequences held in memory at once
+if TYPE_CHECKING:                    # imported where used, so that `predict --help` is fast
+    from lstm_cli.data.types import Example
+    from lstm_cli.model import TrainedModel
+
+# Sequences held in memory at once. Batches are cut from a chunk sorted by length, so a larger
+# chunk gives batches of closer lengths (EWT test set, model alone: 1.07 s at 256, 0.82 at 2048).
+CHUNK = 2048
 FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
 
 
 def _stdin_text() -> Iterator[Example]:
     """Plain text on stdin: one sequence per line, whitespace-separated tokens."""
+    from lstm_cli.data.types import Example
     for number, line in enumerate(sys.stdin, start=1):
         tokens = line.split()
         if tokens:
@@ -35,7 +37,10 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
                     with_gold: bool) -> Iterator[Example]:
     """`auto` picks the format by suffix; any other suffix is plain text, or the model's
     training format with `--with-gold` (plain text has no gold labels) or when the file's
-    first line holds a TAB (column data, as CoNLL files are)."""
+    first token line holds a TAB (column data, as CoNLL files are; blank lines, `-DOCSTART-`
+    lines and, with `data.comment_prefix`, comment lines do not count). Without `--with-gold`
+    a CoNLL file's label column is not read, so unlabelled files (tokens only) work too."""
+    from lstm_cli.data.prepare import iter_examples
     if source == "-":
         if input_format not in ("auto", "text"):
             raise LstmError(f"--input-format {input_format} needs a file, not stdin")
@@ -43,18 +48,26 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
-        columns = with_gold or _first_line_has_tab(path)
+        columns = with_gold or _first_token_line_has_tab(path,
+                                                         model.config.data.comment_prefix)
         fmt = FORMATS_BY_SUFFIX.get(path.suffix,
                                     model.config.data.format if columns else "text")
-    return iter_examples(path, model.config.data, format=fmt)
+    unlabelled = {"label_column": None} if fmt == "conll" and not with_gold else {}
+    return iter_examples(path, model.config.data, format=fmt, **unlabelled)
 
 
-def _first_line_has_tab(path: Path) -> bool:
+def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
+    from lstm_cli.data.conll import DOCUMENT_MARKER
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            return "\t" in handle.readline()
+            for line in handle:
+                if not line.strip() or line.split()[0] == DOCUMENT_MARKER or \
+                        (comment_prefix and line.startswith(comment_prefix)):
+                    continue
+                return "\t" in line
     except OSError:
-        return False          # the reader reports a missing or unreadable file properly
+        pass                  # the reader reports a missing or unreadable file properly
+    return False
 
 
 def _chunks(items: Iterable[Example], size: int) -> Iterator[list[Example]]:
@@ -70,6 +83,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
     conll: `token [TAB gold] TAB label [TAB probs]` per token and a blank line per sequence for
     per-token outputs (softmax, CRF); one line per sequence, `prediction [TAB gold]`, for the
     others (a CTC label string, a `last_softmax` class, regression values)."""
+    from lstm_cli.inference import predict
     count = 0
     per_token = model.config.model.output in ("softmax", "crf")
     for chunk in _chunks(examples, CHUNK):
@@ -107,6 +121,7 @@ def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: 
 
 def _gold(model: TrainedModel, example: Example) -> list[str] | None:
     """The example's gold output as text, in the form the model predicts, or None."""
+    import numpy as np
     config = model.config.model
     if config.output == "ctc":
         return example.target
@@ -141,6 +156,7 @@ def predict_cli(
     if input_format not in ("auto", "text", "conll", "conllu", "jsonl", "dense"):
         raise LstmError(f"--input-format must be auto, text, conll, conllu, jsonl or dense, "
                         f"not {input_format!r}")
+    from lstm_cli.model import load_model
     model = load_model(checkpoint)
     examples = _input_examples(model, source, input_format, with_gold)
     if out is None:

@@ -14,7 +14,8 @@ from lstm_cli.cli.main import EXIT_INTERRUPTED, app
 from lstm_cli.config import Config, load_config
 from lstm_cli.errors import LstmError
 from lstm_cli.eval.report import report_table, summary_line
-from lstm_cli.train.loop import RunLog, TrainingInterrupted, train
+from lstm_cli.train.loop import TrainingInterrupted, train
+from lstm_cli.train.runlog import RunLog
 
 
 def default_run_dir(config: Config, config_path: Path) -> Path:

@@ -1,9 +1,16 @@
 """CoNLL column files: one token per line, columns split on whitespace (or a given separator),
 a blank line after each sequence.
 
-`-DOCSTART-` lines are skipped, and so are lines starting with `#` where a sequence would start
-(comments); a `#` inside a sequence is a token. Every token line must have as many columns as
-the file's first token line.
+Every line that is not blank is a token line, with two exceptions:
+- a `-DOCSTART-` line that forms a sequence of its own (blank lines, or the file's ends, on both
+  sides) is a document marker (CoNLL-2003) and is skipped; a `-DOCSTART-` line next to other
+  token lines is a token line like any other;
+- with `comment_prefix` (none by default: no CoNLL column format has comments), a line that
+  starts with it where a sequence would start is a comment, unless it has the file's column
+  count (the count of the first line that does not start with the prefix): `#<TAB>O` stays a
+  token.
+Every token line must have the file's column count and a non-empty field in each column read;
+anything else is a DataError naming the line, so no token is ever dropped or shifted.
 """
 
 from __future__ import annotations
@@ -15,16 +22,19 @@ from lstm_cli.data.files import check_file, iter_lines, no_sequences
 from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError
 
+DOCUMENT_MARKER = "-DOCSTART-"
+
 
 def iter_conll(path: str | Path, *, token_column: int = 0, label_column: int | None = -1,
                features: Mapping[str, int] | None = None, separator: str | None = None,
-               comments: bool = True) -> Iterator[Example]:
+               comment_prefix: str | None = None) -> Iterator[Example]:
     """Yield one Example per sequence of `path`.
 
     token_column, label_column: column indices (negative counts from the right); a None
     label_column reads unlabelled data. features: feature name -> column index, read as strings.
     separator: None splits on runs of whitespace; e.g. `"\\t"` allows spaces inside tokens
-    (fields are then stripped, and an empty field is an error).
+    (fields are then stripped, and an empty field is an error). comment_prefix: see the module
+    docstring.
     """
     path = check_file(path)
     features = dict(features or {})
@@ -32,24 +42,14 @@ def iter_conll(path: str | Path, *, token_column: int = 0, label_column: int | N
                                         for name, column in features.items()}}
     if label_column is not None:
         wanted["label"] = label_column
+    comment_columns = None if comment_prefix is None else \
+        _columns_without_prefix(path, separator, comment_prefix)
     num_columns = first_line = start = None
     rows: list[list[str]] = []
-    found = False
-    for number, line in iter_lines(path):
-        if not line.strip():
-            if rows:
-                found = True
-                yield _example(rows, token_column, label_column, features, f"{path}:{start}")
-                rows = []
-            continue
-        if comments and not rows and line.startswith("#"):
-            continue
-        fields = line.split() if separator is None else [f.strip() for f in line.split(separator)]
-        if separator is None and "\t" in line and any(not f.strip() for f in line.split("\t")):
-            raise DataError("expected a token in every tab-separated field, found an empty or "
-                            "whitespace-only one", path=path, line=number)
-        if fields[0] == "-DOCSTART-":
-            continue
+    marker: tuple[int, list[str]] | None = None    # a -DOCSTART- line that began a sequence
+
+    def add_row(number: int, fields: list[str]) -> None:
+        nonlocal num_columns, first_line, start
         if num_columns is None:
             num_columns, first_line = len(fields), number
             _check_columns(wanted, num_columns, path, number)
@@ -63,11 +63,48 @@ def iter_conll(path: str | Path, *, token_column: int = 0, label_column: int | N
         if not rows:
             start = number
         rows.append(fields)
+
+    found = False
+    for number, line in iter_lines(path):
+        if not line.strip():
+            if rows:
+                found = True
+                yield _example(rows, token_column, label_column, features, f"{path}:{start}")
+                rows = []
+            marker = None
+            continue
+        fields = _split(line, separator)
+        if (comment_prefix is not None and not rows and marker is None
+                and line.startswith(comment_prefix) and len(fields) != comment_columns):
+            continue
+        if separator is None and "\t" in line and any(not f.strip() for f in line.split("\t")):
+            raise DataError("expected a token in every tab-separated field, found an empty or "
+                            "whitespace-only one", path=path, line=number)
+        if not rows and marker is None and fields[0] == DOCUMENT_MARKER:
+            marker = (number, fields)
+            continue
+        if marker is not None:                   # not a sequence of its own: a token line
+            add_row(*marker)
+            marker = None
+        add_row(number, fields)
     if rows:
         found = True
         yield _example(rows, token_column, label_column, features, f"{path}:{start}")
     if not found:
         raise no_sequences(path)
+
+
+def _split(line: str, separator: str | None) -> list[str]:
+    return line.split() if separator is None else [f.strip() for f in line.split(separator)]
+
+
+def _columns_without_prefix(path: Path, separator: str | None, prefix: str) -> int | None:
+    """The column count of the first line that is not blank and does not start with `prefix`
+    (None if there is none)."""
+    for _, line in iter_lines(path):
+        if line.strip() and not line.startswith(prefix):
+            return len(_split(line, separator))
+    return None
 
 
 def read_conll(path: str | Path, **options) -> list[Example]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_cli.data.affixes import affix_values
+from lstm_cli.data.affixes import affix_value, affix_values
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import IGNORE_LABEL, Vocabs
 from lstm_cli.errors import DataError
@@ -79,22 +79,68 @@ def _check_encodable(examples: Sequence[Example], vocabs: Vocabs, *,
     vocabs.labels.check(unseen, source=first_source)
 
 
-def encode_example(example: Example, vocabs: Vocabs) -> EncodedExample:
-    """Encode one example (see `encode_examples` for the checks)."""
+class WordTypeCache:
+    """What the vocabularies make of a token string, computed once per distinct string: its
+    token id, its affix feature ids (in `vocabs.affixes` order) and its character ids.
+
+    Text repeats its words (a 28,000-token corpus has about 5,000 types), so encoding by type
+    instead of by token does most of the string work once. It lives as long as the vocabularies
+    it reads (the loaded model's); it is cleared before a sequence when it holds `max_types`
+    strings, so memory stays bounded on any input.
+    """
+
+    def __init__(self, vocabs: Vocabs, max_types: int = 200_000) -> None:
+        self.vocabs = vocabs
+        self.max_types = max_types
+        self.ids: dict[str, tuple[int, ...]] = {}        # token -> (token id, affix ids...)
+        self.chars: dict[str, np.ndarray] = {}
+
+    def _add(self, token: str) -> tuple[int, ...]:
+        vocabs = self.vocabs
+        ids = (vocabs.tokens.id_of(token),
+               *(vocab.id_of(affix_value(name, token)) for name, vocab in vocabs.affixes.items()))
+        self.ids[token] = ids
+        if vocabs.chars is not None:
+            self.chars[token] = vocabs.encode_chars(token)
+        return ids
+
+    def encode(self, tokens: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray],
+                                                    list[np.ndarray] | None]:
+        """(token ids [T], affix feature ids {name: [T]}, character ids per token or None)."""
+        if len(self.ids) >= self.max_types:
+            self.ids.clear()
+            self.chars.clear()
+        ids, add = self.ids, self._add
+        rows = [ids.get(token) or add(token) for token in tokens]
+        table = np.array(rows, dtype=np.int64).reshape(len(tokens), 1 + len(self.vocabs.affixes))
+        affixes = {name: table[:, 1 + k].copy() for k, name in enumerate(self.vocabs.affixes)}
+        chars = None if self.vocabs.chars is None else [self.chars[token] for token in tokens]
+        return table[:, 0].copy(), affixes, chars
+
+
+def encode_example(example: Example, vocabs: Vocabs, *,
+                   cache: WordTypeCache | None = None) -> EncodedExample:
+    """Encode one example (see `encode_examples` for the checks); with a `cache` of `vocabs`,
+    the token, affix and character ids come from it (the same ids, found once per type)."""
+    if cache is None:
+        token_ids = vocabs.tokens.encode(example.tokens)
+        affix_ids = {name: vocab.encode(affix_values(name, example.tokens))
+                     for name, vocab in vocabs.affixes.items()}
+        char_ids = None if vocabs.chars is None \
+            else [vocabs.encode_chars(token) for token in example.tokens]
+    else:
+        token_ids, affix_ids, char_ids = cache.encode(example.tokens)
     return EncodedExample(
-        token_ids=vocabs.tokens.encode(example.tokens),
+        token_ids=token_ids,
         feature_ids={**{name: vocab.encode(example.features[name])
-                        for name, vocab in vocabs.features.items()},
-                     **{name: vocab.encode(affix_values(name, example.tokens))
-                        for name, vocab in vocabs.affixes.items()}},
+                        for name, vocab in vocabs.features.items()}, **affix_ids},
         frames=None if example.frames is None else np.asarray(example.frames, dtype=np.float64),
         label_ids=None if example.labels is None
         else vocabs.labels.encode(example.labels, source=example.source),
         target_ids=None if example.target is None
         else vocabs.labels.encode(example.target, source=example.source),
         tokens=None if vocabs.chars is None else list(example.tokens),
-        char_ids=None if vocabs.chars is None
-        else [vocabs.encode_chars(token) for token in example.tokens],
+        char_ids=char_ids,
         label_id=None if example.label is None
         else int(vocabs.labels.encode([example.label], source=example.source)[0]),
         value=None if example.value is None else _real_values(example.value, 1),

@@ -25,7 +25,7 @@ def reader_options(data: DataConfig, format: str | None = None) -> dict:
     format = format or data.format
     if format == "conll":
         return {"token_column": data.token_column, "label_column": data.label_column,
-                "features": dict(data.feature_columns)}
+                "features": dict(data.feature_columns), "comment_prefix": data.comment_prefix}
     if format == "conllu":
         return {"label_field": data.conllu_label}
     return {}

@@ -74,10 +74,13 @@ class Vocab:
                 self.words.append(word)
         return len(self.words) - before
 
+    def id_of(self, token: str) -> int:
+        """The id of one token; `unk_id` if unknown."""
+        return self.ids.get(self.normalize(token), self.unk_id)
+
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
         """Ids [len(tokens)] int64; unknown tokens get `unk_id`."""
-        return np.fromiter((self.ids.get(self.normalize(token), self.unk_id) for token in tokens),
-                           dtype=np.int64, count=len(tokens))
+        return np.fromiter(map(self.id_of, tokens), dtype=np.int64, count=len(tokens))
 
     def __len__(self) -> int:
         return len(self.words)

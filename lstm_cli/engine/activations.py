@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lstm_cli.engine.backend import xp
+from lstm_cli.engine.backend import tanh, xp
 
 Array = xp.ndarray
 
@@ -22,7 +22,7 @@ Array = xp.ndarray
 def sigmoid_(x: Array) -> Array:
     """x ← σ(x) = ½ tanh(½x) + ½ (overflow-free for any finite x)."""
     x *= 0.5
-    xp.tanh(x, out=x)
+    tanh(x, out=x)
     x *= 0.5
     x += 0.5
     return x
@@ -30,7 +30,7 @@ def sigmoid_(x: Array) -> Array:
 
 def tanh_(x: Array) -> Array:
     """x ← tanh(x)."""
-    return xp.tanh(x, out=x)
+    return tanh(x, out=x)
 
 
 def relu_(x: Array) -> Array:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.activations import get_activation, sigmoid_grad_, tanh_, tanh_grad_
-from lstm_cli.engine.backend import xp
+from lstm_cli.engine.backend import tanh, xp
 from lstm_cli.engine.module import Module
 from lstm_cli.engine.params import init_matrix
 
@@ -378,48 +378,64 @@ class FusedLSTMCell(LSTMCell):
         tape.take("d_sigmoid", (batch, 3 * self.hidden_size), dtype, zero=False)
 
     def forward_step(self, tape, t, prev, n, recurrent):
-        i, f, o, g = self.blocks
         a = tape["gates"][t, :n]                  # (n, 4H): W' x_t + b', i, f, o rows halved
         if recurrent is not None:
             a += recurrent                        # a' = [½a_i | ½a_f | ½a_o | a_g]
-        xp.tanh(a, out=a)                         # [tanh(½a_i) | … | g_t = tanh(a_g)]
-        gates = a[:, self.sigmoid_block]
+        self.forward_equations(a, None if prev is None else tape["c"][prev, :n],
+                               tape["c"][t, :n], tape["cell_out"][t, :n], tape["h"][t, :n],
+                               tape["scratch"][0, :n])
+
+    def forward_equations(self, a: Array, c_prev: Array | None, c: Array, cell_out: Array,
+                          h: Array, scratch: Array) -> None:
+        """One step from a' = [½a_i | ½a_f | ½a_o | a_g] (…, 4H), in place; writes c_t, tanh(c_t)
+        and h_t. Leading axes are free: the bidirectional loop passes both directions at once."""
+        i, f, o, g = self.blocks
+        tanh(a, out=a)                            # [tanh(½a_i) | … | g_t = tanh(a_g)]
+        gates = a[..., self.sigmoid_block]
         gates *= 0.5
         gates += 0.5                              # [i_t | f_t | o_t] = ½ tanh(½a) + ½ = σ(a)
-        c = xp.multiply(a[:, i], a[:, g], out=tape["c"][t, :n])          # c_t = i_t ⊙ g_t ...
-        if prev is not None:                      # ... + f_t ⊙ c_{t−1}
-            c += xp.multiply(a[:, f], tape["c"][prev, :n], out=tape["scratch"][0, :n])
-        cell_out = xp.tanh(c, out=tape["cell_out"][t, :n])               # tanh(c_t)
-        xp.multiply(a[:, o], cell_out, out=tape["h"][t, :n])             # h_t = o_t ⊙ tanh(c_t)
+        xp.multiply(a[..., i], a[..., g], out=c)  # c_t = i_t ⊙ g_t ...
+        if c_prev is not None:                    # ... + f_t ⊙ c_{t−1}
+            c += xp.multiply(a[..., f], c_prev, out=scratch)
+        tanh(c, out=cell_out)                     # tanh(c_t)
+        xp.multiply(a[..., o], cell_out, out=h)   # h_t = o_t ⊙ tanh(c_t)
 
     def backward_step(self, tape, t, prev, n, dh):
+        a = tape["gates"][t, :n]
+        scratch = tape["scratch"]
+        self.backward_equations(a, None if prev is None else tape["c"][prev, :n],
+                                tape["cell_out"][t, :n], tape["dc"][:n], dh,
+                                tape["d_sigmoid"][:n], scratch[0, :n], scratch[1, :n],
+                                scratch[2, :n])
+        return a, None
+
+    def backward_equations(self, a: Array, c_prev: Array | None, cell_out: Array, dc: Array,
+                           dh: Array, d_sigmoid: Array, s1: Array, s2: Array, s3: Array) -> None:
+        """One step back: `a` holds the gates [i | f | o | g] at t and becomes ∂L/∂a_t (of the
+        unscaled a_t); `dc` holds ∂L/∂c_t via c_{t+1} and becomes ∂L/∂c_{t−1}. Leading axes
+        are free, as in `forward_equations`."""
         i, f, o, g = self.blocks
-        a = tape["gates"][t, :n]                  # [i | f | o | g] at t; becomes ∂L/∂a_t
-        cell_out = tape["cell_out"][t, :n]
-        dc = tape["dc"][:n]                       # ∂L/∂c_t via c_{t+1} (zero at a sequence's end)
-        s1, s2, s3 = tape["scratch"][0, :n], tape["scratch"][1, :n], tape["scratch"][2, :n]
-        gates = a[:, self.sigmoid_block]
-        d_sigmoid = xp.subtract(1.0, gates, out=tape["d_sigmoid"][:n])
+        gates = a[..., self.sigmoid_block]
+        xp.subtract(1.0, gates, out=d_sigmoid)
         d_sigmoid *= gates                        # σ'(a) = σ (1 − σ) for i, f, o
         xp.multiply(cell_out, cell_out, out=s1)
         xp.subtract(1.0, s1, out=s1)              # tanh'(c_t) = 1 − tanh²(c_t)
-        s1 *= a[:, o]
+        s1 *= a[..., o]
         s1 *= dh
         dc += s1                                  # ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ tanh'(c_t)
-        xp.multiply(dh, cell_out, out=a[:, o])    # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
-        xp.multiply(dc, a[:, i], out=s2)          # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
-        xp.multiply(dc, a[:, g], out=a[:, i])     # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
-        xp.multiply(a[:, g], a[:, g], out=s3)
+        xp.multiply(dh, cell_out, out=a[..., o])  # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
+        xp.multiply(dc, a[..., i], out=s2)        # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
+        xp.multiply(dc, a[..., g], out=a[..., i])  # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
+        xp.multiply(a[..., g], a[..., g], out=s3)
         xp.subtract(1.0, s3, out=s3)
-        xp.multiply(s2, s3, out=a[:, g])          # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
-        if prev is None:                          # ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t−1}
+        xp.multiply(s2, s3, out=a[..., g])        # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
+        if c_prev is None:                        # ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t−1}
             s2.fill(0)
         else:
-            xp.multiply(dc, tape["c"][prev, :n], out=s2)
-        dc *= a[:, f]                             # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
-        a[:, f] = s2
+            xp.multiply(dc, c_prev, out=s2)
+        dc *= a[..., f]                           # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
+        a[..., f] = s2
         gates *= d_sigmoid                        # ∂L/∂a_{i,f,o} = ∂L/∂[i, f, o]_t ⊙ σ'(a)
-        return a, None
 
 
 class GRUCell(Cell):

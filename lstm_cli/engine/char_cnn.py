@@ -68,12 +68,12 @@ class CharCNN(WordEncoder):
         reach = width // 2                                                 # r
         act, act_grad = get_activation(self.activation)
         weight = self.conv.params["weight"].reshape(filters, width * dim)  # W as [F, k·dim]
-        inside = (np.arange(steps)[:, None] < char_lengths[None, :])     # [s < n]  (L, U)
+        inside = (xp.arange(steps)[:, None] < char_lengths[None, :])     # [s < n]  (L, U)
 
         chars, embed_back = self.embedding.forward(char_ids)              # E[c_s]  (L, U, dim)
         chars *= inside[..., None]                                         # x_s, 0 for s ≥ n
-        words, times = np.nonzero(inside.T)          # the real positions (u, t), word by word
-        starts = np.concatenate([[0], np.cumsum(char_lengths)[:-1]])   # each word's first row
+        words, times = xp.nonzero(inside.T)          # the real positions (u, t), word by word
+        starts = xp.concatenate([[0], xp.cumsum(char_lengths)[:-1]])   # each word's first row
         padded = xp.zeros((steps + 2 * reach, count, dim), dtype=chars.dtype)
         padded[reach:reach + steps] = chars                               # x_s = 0 outside 0…L−1
         windows = xp.empty((len(times), width, dim), dtype=chars.dtype)
@@ -84,14 +84,14 @@ class CharCNN(WordEncoder):
         y += self.conv.params["bias"]                                      # a_t = … + b
         act(y)                                                             # y_t = φ(a_t)
         vectors = xp.maximum.reduceat(y, starts, axis=0)                   # v_f = max_{t<n} y_t,f
-        rows = np.arange(len(times))[:, None]                              # t*_f: the first row
-        best = np.minimum.reduceat(np.where(y == vectors[words], rows, len(times)), starts,
+        rows = xp.arange(len(times))[:, None]                              # t*_f: the first row
+        best = xp.minimum.reduceat(xp.where(y == vectors[words], rows, len(times)), starts,
                                    axis=0)                                 # reaching the max
 
         def backward(d_vectors: Array) -> None:
             d_best = act_grad(d_vectors.copy(), vectors, xp.empty_like(vectors))  # ∂L/∂v φ'
             d_a = xp.zeros(y.shape, dtype=d_best.dtype)
-            d_a[best, np.arange(filters)] = d_best                         # only at t = t*_f
+            d_a[best, xp.arange(filters)] = d_best                         # only at t = t*_f
             grads = self.conv.grads
             grads["weight"].reshape(filters, width * dim)[...] = d_a.T @ windows  # ∂L/∂W
             xp.sum(d_best, axis=0, out=grads["bias"])                      # ∂L/∂b = Σ_t ∂L/∂a_t

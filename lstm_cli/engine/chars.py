@@ -49,7 +49,7 @@ class WordEncoder(Module):
         """Token vectors (T, B, output_size), zero where `word_index` is −1 (padding)."""
         vectors, words_back = self.word_vectors(char_ids, char_lengths)
         real = word_index >= 0
-        tokens = vectors[np.where(real, word_index, 0)]                  # x_{t,b} = v_{u(t,b)}
+        tokens = vectors[xp.where(real, word_index, 0)]                  # x_{t,b} = v_{u(t,b)}
         tokens[~real] = 0
 
         def backward(d_tokens: Array) -> None:
@@ -80,7 +80,7 @@ class CharEncoder(WordEncoder):
         hidden = self.hidden_size
         chars, embed_back = self.embedding.forward(char_ids)             # (L, U, dim)
         outputs, rnn_back = self.rnn.forward(chars, char_lengths)        # (L, U, 2H)
-        words = np.arange(len(char_lengths))
+        words = xp.arange(len(char_lengths))
         last = char_lengths - 1
         vectors = xp.concatenate([outputs[last, words, :hidden], outputs[0, :, hidden:]],
                                  axis=1)

@@ -19,11 +19,11 @@ def scatter_add_rows(target: Array, ids: Array, rows: Array) -> Array:
     Returns the distinct ids, sorted: the rows of `target` that were written."""
     ids = ids.reshape(-1)
     rows = rows.reshape(ids.size, -1)
-    order = np.argsort(ids, kind="stable")
+    order = xp.argsort(ids, kind="stable")
     sorted_ids = ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    starts = xp.flatnonzero(xp.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
     distinct = sorted_ids[starts]
-    target[distinct] += np.add.reduceat(rows[order], starts, axis=0)
+    target[distinct] += xp.add.reduceat(rows[order], starts, axis=0)
     return distinct
 
 
@@ -64,7 +64,7 @@ class Embedding(Module):
             else:
                 grad[written] = 0
             if self.frozen:
-                self.grad_rows["weight"] = np.empty(0, dtype=np.intp)
+                self.grad_rows["weight"] = xp.empty(0, dtype=np.intp)
                 return
             rows = scatter_add_rows(grad, ids, d_out)
             if self.padding_id is not None:

@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_cli.engine.backend import xp
+
 TORCH_LSTM_ORDER = (0, 1, 3, 2)   # ours [i f o g] -> torch [i f g o], as block indices
 
 
 def _blocks(array: np.ndarray, count: int) -> list[np.ndarray]:
-    return np.split(array, count, axis=0)
+    return xp.split(array, count, axis=0)
 
 
 def _lstm_to_torch(array: np.ndarray) -> np.ndarray:
     blocks = _blocks(array, 4)
-    return np.concatenate([blocks[k] for k in TORCH_LSTM_ORDER])
+    return xp.concatenate([blocks[k] for k in TORCH_LSTM_ORDER])
 
 
 def _lstm_from_torch(array: np.ndarray) -> np.ndarray:
     i, f, g, o = _blocks(array, 4)
-    return np.concatenate([i, f, o, g])
+    return xp.concatenate([i, f, o, g])
 
 
 def _layer_names(num_layers: int, bidirectional: bool):
@@ -45,11 +47,11 @@ def stack_to_torch(params: dict[str, np.ndarray], cell: str, num_layers: int,
     for layer, direction, suffix in _layer_names(num_layers, bidirectional):
         ours = {name: params[f"l{layer}.{direction}.{name}"]
                 for name in ("w_input", "w_hidden", "bias")}
-        convert = _lstm_to_torch if cell == "lstm" else np.array
+        convert = _lstm_to_torch if cell == "lstm" else xp.array
         out[f"weight_ih_{suffix}"] = convert(ours["w_input"])
         out[f"weight_hh_{suffix}"] = convert(ours["w_hidden"])
         out[f"bias_ih_{suffix}"] = convert(ours["bias"])
-        bias_hh = np.zeros_like(ours["bias"])
+        bias_hh = xp.zeros_like(ours["bias"])
         if cell == "gru":
             hidden = bias_hh.shape[0] // 3
             bias_hh[2 * hidden:] = params[f"l{layer}.{direction}.bias_hidden"]
@@ -63,8 +65,8 @@ def stack_from_torch(state: dict[str, np.ndarray], cell: str, num_layers: int,
     out = {}
     for layer, direction, suffix in _layer_names(num_layers, bidirectional):
         w_ih, w_hh = state[f"weight_ih_{suffix}"], state[f"weight_hh_{suffix}"]
-        b_ih = state.get(f"bias_ih_{suffix}", np.zeros(w_ih.shape[0]))
-        b_hh = state.get(f"bias_hh_{suffix}", np.zeros(w_ih.shape[0]))
+        b_ih = state.get(f"bias_ih_{suffix}", xp.zeros(w_ih.shape[0]))
+        b_hh = state.get(f"bias_hh_{suffix}", xp.zeros(w_ih.shape[0]))
         prefix = f"l{layer}.{direction}."
         if cell == "lstm":
             out[prefix + "w_input"] = _lstm_from_torch(w_ih)
@@ -73,11 +75,11 @@ def stack_from_torch(state: dict[str, np.ndarray], cell: str, num_layers: int,
         elif cell == "gru":
             hidden = w_hh.shape[1]
             out[prefix + "w_input"], out[prefix + "w_hidden"] = w_ih, w_hh
-            bias = np.array(b_ih, dtype=np.float64)
+            bias = xp.array(b_ih, dtype=np.float64)
             bias[:2 * hidden] += b_hh[:2 * hidden]
             out[prefix + "bias"] = bias
             out[prefix + "bias_hidden"] = b_hh[2 * hidden:]
         else:
             out[prefix + "w_input"], out[prefix + "w_hidden"] = w_ih, w_hh
             out[prefix + "bias"] = b_ih + b_hh
-    return {name: np.asarray(value, dtype=dtype) for name, value in out.items()}
+    return {name: xp.asarray(value, dtype=dtype) for name, value in out.items()}

@@ -19,13 +19,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lstm_cli.engine.backend import xp
+
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> float:
     """max_k |a_k − n_k| / max(|a_k|, |n_k|, floor); 0 for empty arrays."""
     if analytic.size == 0:
         return 0.0
-    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
-    return float(np.max(np.abs(analytic - numeric) / scale))
+    scale = xp.maximum(xp.maximum(xp.abs(analytic), xp.abs(numeric)), floor)
+    return float(xp.max(xp.abs(analytic - numeric) / scale))
 
 
 def check_gradients(loss_fn: Callable[[], float], params: dict[str, np.ndarray],
@@ -41,7 +43,7 @@ def check_gradients(loss_fn: Callable[[], float], params: dict[str, np.ndarray],
         flat = value.reshape(-1)
         count = min(max_elements, flat.size)
         picked = rng.choice(flat.size, size=count, replace=False) if count else []
-        numeric = np.empty(count)
+        numeric = xp.empty(count)
         for j, k in enumerate(picked):
             original = flat[k]
             at = {}

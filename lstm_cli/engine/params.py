@@ -19,7 +19,7 @@ def uniform(rng: np.random.Generator, shape: tuple[int, ...], scale: float, dtyp
 def glorot(rng: np.random.Generator, shape: tuple[int, int], dtype) -> np.ndarray:
     """Glorot uniform: U(−a, a), a = √(6 / (fan_in + fan_out)) for a [fan_out, fan_in] matrix."""
     fan_out, fan_in = shape
-    return uniform(rng, shape, float(np.sqrt(6.0 / (fan_in + fan_out))), dtype)
+    return uniform(rng, shape, float(xp.sqrt(6.0 / (fan_in + fan_out))), dtype)
 
 
 def orthogonal(rng: np.random.Generator, shape: tuple[int, int], dtype) -> np.ndarray:
@@ -31,8 +31,8 @@ def orthogonal(rng: np.random.Generator, shape: tuple[int, int], dtype) -> np.nd
     if rows % cols == 0 and rows > cols:
         return xp.concatenate([orthogonal(rng, (cols, cols), dtype) for _ in range(rows // cols)])
     big, small = max(rows, cols), min(rows, cols)
-    q, r = np.linalg.qr(rng.standard_normal((big, small)))
-    q *= np.sign(np.diag(r))
+    q, r = xp.linalg.qr(rng.standard_normal((big, small)))
+    q *= xp.sign(xp.diag(r))
     return xp.asarray(q if rows >= cols else q.T, dtype=dtype)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
+from lstm_cli.engine.bidirectional import bidirectional_forward, stacking_pays
 from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, shifted
 from lstm_cli.engine.module import Module
 
@@ -32,7 +33,7 @@ Backward = Callable[[Array], Array]
 
 def batch_sizes_for(lengths: Array, steps: int) -> Array:
     """batch_sizes[t] = number of sequences with length > t (lengths sorted descending)."""
-    return (lengths[None, :] > np.arange(steps)[:, None]).sum(axis=1)
+    return (lengths[None, :] > xp.arange(steps)[:, None]).sum(axis=1)
 
 
 class Recurrent(Module):
@@ -154,6 +155,9 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
     lent: dict[str, Array] = {}
     workspace = units[0].workspace
     w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype)
+    if stacking_pays(cells, batch_sizes):
+        return bidirectional_forward(cells, workspace, lent, x, batch_sizes, w_input, bias,
+                                     w_hidden_t, dtype, input_grad=input_grad)
     x2d = x.reshape(steps * batch, inputs)
     gates = workspace.take(lent, "layer_gates", (steps, batch, len(units) * gate_size), dtype,
                            zero=False)
@@ -222,9 +226,9 @@ class RecurrentStack(Module):
                 ) -> tuple[Array, Backward]:
         """Outputs of the top layer (T, B, output_size), zero past each sequence's end, and the
         backward function: ∂L/∂out -> ∂L/∂x, or None without `input_grad`."""
-        lengths = np.asarray(lengths)
-        order = np.argsort(-lengths, kind="stable")
-        is_sorted = bool(np.all(order == np.arange(len(lengths))))
+        lengths = xp.asarray(lengths)
+        order = xp.argsort(-lengths, kind="stable")
+        is_sorted = bool(xp.all(order == xp.arange(len(lengths))))
         if not is_sorted:
             x, lengths = x[:, order], lengths[order]
         batch_sizes = batch_sizes_for(lengths, x.shape[0])
@@ -237,13 +241,13 @@ class RecurrentStack(Module):
                                               input_grad=input_grad or index > 0)
             backwards.append(layer_backward)
         if not is_sorted:
-            x = x[:, np.argsort(order)]
+            x = x[:, xp.argsort(order)]
 
         def backward(d_out: Array) -> Array | None:
             d = d_out if is_sorted else d_out[:, order]
             for layer_backward in reversed(backwards):
                 d = layer_backward(d)
-            return d if is_sorted or d is None else d[:, np.argsort(order)]
+            return d if is_sorted or d is None else d[:, xp.argsort(order)]
 
         return x, backward
 

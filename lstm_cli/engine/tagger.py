@@ -154,10 +154,13 @@ class SequenceTagger(Module):
         return scores, backward
 
     def loss_and_grads(self, batch, *, rng: np.random.Generator | None = None,
-                       train: bool = True) -> float:
-        """Forward, loss and backward on one batch; gradients land in `named_grads()`."""
+                       train: bool = True, observe=None) -> float:
+        """Forward, loss and backward on one batch; gradients land in `named_grads()`.
+        `observe(scores, batch)`, if given, runs between the loss and the backward pass."""
         scores, backward = self.scores(batch, train=train, rng=rng)
         loss, d_scores = self.output.loss(scores, batch)
+        if observe is not None:
+            observe(scores, batch)
         backward(d_scores)
         return loss
 

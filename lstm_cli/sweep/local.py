@@ -24,7 +24,7 @@ from typing import BinaryIO, TextIO
 from lstm_cli.sweep.capture import OUTPUT_FILE, THREAD_VARIABLES, last_line, open_capture
 from lstm_cli.sweep.plan import Run, Sweep, split_runs, train_args
 from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult
-from lstm_cli.train.loop import stop_on_signals
+from lstm_cli.train.runlog import stop_on_signals
 
 POLL_SECONDS = 0.05
 KILL_AFTER_SECONDS = 30.0

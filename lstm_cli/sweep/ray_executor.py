@@ -32,7 +32,7 @@ from lstm_cli.sweep.plan import STOPPED_FILE, Run, Sweep, split_runs, train_args
 from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult
 from lstm_cli.sweep.ray_trial import trial
 from lstm_cli.sweep.spec import AshaSpec
-from lstm_cli.train.loop import higher_is_better
+from lstm_cli.train.metrics_log import higher_is_better
 
 
 def import_ray() -> Any:

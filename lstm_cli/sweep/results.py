@@ -35,7 +35,7 @@ from lstm_cli.config import parse_yaml
 from lstm_cli.errors import ConfigError, LstmError
 from lstm_cli.plots import Curve
 from lstm_cli.sweep.plan import STOPPED_FILE, display_path, format_value, read_stopped, short_keys
-from lstm_cli.train.loop import flat_keys, higher_is_better, metric_value, read_metrics
+from lstm_cli.train.metrics_log import flat_keys, higher_is_better, metric_value, read_metrics
 
 IGNORED_KEYS = {"output.dir"}
 REPORT_METRICS = ("token_accuracy", "sequence_accuracy", "entity.f1", "label_error_rate")

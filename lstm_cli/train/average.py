@@ -24,6 +24,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from lstm_cli.config import TrainConfig
+from lstm_cli.engine.backend import xp
 from lstm_cli.errors import CheckpointError
 from lstm_cli.train.optim import BlockScratch, blocks
 
@@ -42,9 +43,9 @@ class WeightAverage:
         self.decay = decay
         self.bias_correction = bias_correction
         self.steps = 0
-        self.average = {name: np.zeros_like(value) if bias_correction else value.copy()
+        self.average = {name: xp.zeros_like(value) if bias_correction else value.copy()
                         for name, value in params.items()}
-        self.last = {name: np.zeros(len(params[name]), dtype=np.int64) for name in row_sparse}
+        self.last = {name: xp.zeros(len(params[name]), dtype=np.int64) for name in row_sparse}
         self.held = {name: params[name].copy() for name in self.last}
         self._scratch = BlockScratch(1)
 
@@ -61,7 +62,7 @@ class WeightAverage:
             if name not in self.last:
                 for average, weight in blocks([self.average[name], value]):
                     scratch, = self._scratch.like(weight)
-                    np.multiply(weight, 1.0 - decay, out=scratch)
+                    xp.multiply(weight, 1.0 - decay, out=scratch)
                     average *= decay
                     average += scratch
                 continue
@@ -107,7 +108,7 @@ class WeightAverage:
         and `ema_steps`. `held` is not saved: between steps it equals the weights."""
         state = {f"ema.{name}": average for name, average in self.average.items()}
         state.update({f"ema_last.{name}": last for name, last in self.last.items()})
-        state["ema_steps"] = np.array(self.steps, dtype=np.int64)
+        state["ema_steps"] = xp.array(self.steps, dtype=np.int64)
         return state
 
     def load_state_dict(self, arrays: Mapping[str, np.ndarray]) -> None:
@@ -128,7 +129,7 @@ class WeightAverage:
 def _caught_up(average: np.ndarray, held: np.ndarray, decay: float,
                steps: np.ndarray) -> np.ndarray:
     """average ← d^k·average + (1 − d^k)·held per row, k = steps[row]; in place, returned."""
-    kept = np.power(decay, steps).astype(average.dtype).reshape(-1, *(1,) * (average.ndim - 1))
+    kept = xp.power(decay, steps).astype(average.dtype).reshape(-1, *(1,) * (average.ndim - 1))
     average *= kept
     average += (1 - kept) * held
     return average

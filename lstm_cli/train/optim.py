@@ -32,6 +32,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from lstm_cli.engine.backend import xp
 from lstm_cli.errors import CheckpointError, ConfigError
 
 
@@ -47,9 +48,9 @@ def grad_norm(grads: Mapping[str, np.ndarray],
     """The global L2 norm of `grads`. For the names in `rows` only those rows are read: a
     row-sparse gradient (`Module.named_grad_rows`) is zero everywhere else."""
     rows = rows or {}
-    # float() per array sums in float64 across arrays; np.vdot does not allocate for
+    # float() per array sums in float64 across arrays; xp.vdot does not allocate for
     # contiguous arrays.
-    return math.sqrt(sum(float(np.vdot(part, part)) for part in (
+    return math.sqrt(sum(float(xp.vdot(part, part)) for part in (
         grad[rows[name]] if name in rows else grad for name, grad in grads.items())))
 
 
@@ -111,10 +112,10 @@ class BlockScratch:
     def like(self, block: np.ndarray) -> np.ndarray:
         """(rows, *block.shape) work space of block's dtype (fresh when block exceeds BLOCK)."""
         if block.size > BLOCK:
-            return np.empty((self.rows, *block.shape), dtype=block.dtype)
+            return xp.empty((self.rows, *block.shape), dtype=block.dtype)
         buffer = self.buffers.get(block.dtype)
         if buffer is None:
-            buffer = self.buffers[block.dtype] = np.empty((self.rows, BLOCK), dtype=block.dtype)
+            buffer = self.buffers[block.dtype] = xp.empty((self.rows, BLOCK), dtype=block.dtype)
         return buffer[:, :block.size].reshape(self.rows, *block.shape)
 
 
@@ -143,7 +144,7 @@ class Optimizer:
         self.lazy = lazy
         self.trainable = [name for name in params if name not in self.frozen]
         self.step_count = 0
-        self.slots = {slot: {name: np.zeros_like(params[name]) for name in self.trainable}
+        self.slots = {slot: {name: xp.zeros_like(params[name]) for name in self.trainable}
                       for slot in self.slot_names}
         self._l2 = weight_decay > 0 and not self.decoupled_weight_decay
         self._scratch = BlockScratch(2)                  # work, decayed gradient
@@ -179,7 +180,7 @@ class Optimizer:
                       lr: float) -> None:
         work, decayed = self._scratch.like(param)
         if self._l2:
-            np.multiply(param, self.weight_decay, out=decayed)
+            xp.multiply(param, self.weight_decay, out=decayed)
             decayed += grad
             grad = decayed
         self._update(param, grad, lr, dict(zip(self.slot_names, slot_blocks, strict=True)), work)
@@ -214,7 +215,7 @@ class Optimizer:
             if saved.shape != target.shape:
                 raise CheckpointError(f"checkpoint optimiser state {key} has shape {saved.shape}, "
                                       f"the parameter has {target.shape}")
-            np.copyto(target, saved)
+            xp.copyto(target, saved)
         step = scalars.get("step")
         if not isinstance(step, int) or step < 0:
             raise CheckpointError(f"checkpoint optimiser step count is invalid: {step!r}")
@@ -227,7 +228,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def _update(self, param, grad, lr, slots, work):
-        np.multiply(grad, lr, out=work)
+        xp.multiply(grad, lr, out=work)
         param -= work
 
 
@@ -251,7 +252,7 @@ class Momentum(Optimizer):
         velocity = slots["velocity"]
         velocity *= self.momentum
         velocity += grad
-        np.multiply(velocity, lr, out=work)
+        xp.multiply(velocity, lr, out=work)
         param -= work
 
 
@@ -267,7 +268,7 @@ class Nesterov(Momentum):
         velocity = slots["velocity"]
         velocity *= self.momentum
         velocity += grad
-        np.multiply(velocity, self.momentum, out=work)
+        xp.multiply(velocity, self.momentum, out=work)
         work += grad
         work *= lr
         param -= work
@@ -290,12 +291,12 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, lr, slots, work):
         square_avg = slots["square_avg"]
         square_avg *= self.rho
-        np.multiply(grad, grad, out=work)
+        xp.multiply(grad, grad, out=work)
         work *= 1.0 - self.rho
         square_avg += work
-        np.sqrt(square_avg, out=work)
+        xp.sqrt(square_avg, out=work)
         work += self.eps
-        np.divide(grad, work, out=work)
+        xp.divide(grad, work, out=work)
         work *= lr
         param -= work
 
@@ -322,17 +323,17 @@ class Adam(Optimizer):
     def _update(self, param, grad, lr, slots, work):
         m, v = slots["m"], slots["v"]
         m *= self.beta1
-        np.multiply(grad, 1.0 - self.beta1, out=work)
+        xp.multiply(grad, 1.0 - self.beta1, out=work)
         m += work
         v *= self.beta2
-        np.multiply(grad, grad, out=work)
+        xp.multiply(grad, grad, out=work)
         work *= 1.0 - self.beta2
         v += work
         t = self.step_count
-        np.divide(v, 1.0 - self.beta2**t, out=work)
-        np.sqrt(work, out=work)
+        xp.divide(v, 1.0 - self.beta2**t, out=work)
+        xp.sqrt(work, out=work)
         work += self.eps
-        np.divide(m, work, out=work)
+        xp.divide(m, work, out=work)
         work *= lr / (1.0 - self.beta1**t)
         param -= work
 

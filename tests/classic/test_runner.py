@@ -66,3 +66,30 @@ def test_classic_command_prints_runs_and_summary(capsys):
 def test_classic_command_names_unknown_tasks_and_cells(capsys, argv, message):
     assert main(["classic", *argv, "--budget", "1"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_nan_gradient_without_clipping_stops_the_run_at_its_batch(monkeypatch):
+    """With `train.clip_norm: null` the gradient norm is still measured (the runner shares the
+    training loop's Updater), so the run stops at the batch whose gradient is NaN, unupdated."""
+    from lstm_cli.engine.tagger import SequenceTagger
+
+    original, training_calls = SequenceTagger.scores, []
+
+    def scores(self, batch, *, train=False, rng=None):
+        result, backward = original(self, batch, train=train, rng=rng)
+        if not train:
+            return result, backward
+        training_calls.append(1)
+
+        def poisoned(d_scores):
+            backward(d_scores)
+            if len(training_calls) == 3:
+                next(iter(self.named_grads().values())).flat[0] = float("nan")
+
+        return result, poisoned
+
+    monkeypatch.setattr(SequenceTagger, "scores", scores)
+    result = run_trial(TASKS["adding"], "lstm", seed=0, budget=10_000,
+                       overrides=["train.clip_norm=null"])
+    assert result.detail["diverged"] and len(training_calls) == 3
+    assert result.sequences == 2 * 32                      # the two good batches of 32

@@ -47,3 +47,36 @@ def test_usage_errors_exit_2(cli, argv, message):
     result = cli(*argv)
     assert result.code == 2
     assert message in result.err and "Traceback" not in result.output
+
+
+def test_lstm_help_drawn_from_the_command_table_equals_the_full_apps():
+    """`lstm --help` imports no command module (main.COMMANDS stands in): same text as the
+    app with every command module imported in order (a fresh interpreter: the order in which
+    this test process happened to import them would change the listing)."""
+    import subprocess
+    import sys
+    code = ("import sys; from typer.testing import CliRunner; "
+            "from lstm_cli.cli.main import app, register_commands, summary_app\n"
+            "stubs = summary_app(); register_commands()\n"
+            "for width in (60, 80, 120):\n"
+            "    runs = [CliRunner().invoke(a, ['--help'], prog_name='lstm', terminal_width=width,"
+            " env={'COLUMNS': str(width)}) for a in (stubs, app)]\n"
+            "    assert runs[0].exit_code == runs[1].exit_code == 0\n"
+            "    assert runs[0].output == runs[1].output, (width, runs[0].output, runs[1].output)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from lstm_cli.cli.main import COMMANDS
+    assert set(COMMANDS) == set(typer.main.get_command(app).commands)
+
+
+def test_a_command_imports_only_its_own_module():
+    import subprocess
+    import sys
+    code = ("import sys; from lstm_cli.cli.main import main; main(['predict', '--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('lstm_cli.cli.', 'numpy', "
+            "'lstm_cli.engine', 'lstm_cli.train'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "lstm_cli.cli.predict" in loaded
+    assert "lstm_cli.cli.train" not in loaded and "numpy" not in loaded

@@ -40,6 +40,14 @@ def resume_argv(stderr: str) -> list[str]:
     return argv[1:]
 
 
+def assert_same_divergence_reference(run_a: Path, run_b: Path) -> None:
+    """The divergence guard's reference (train/divergence.py) is carried across a resume."""
+    a, b = (load_checkpoint(run / "checkpoints" / "last").meta["train_state"]
+            for run in (run_a, run_b))
+    assert (a["reference_loss_sum"], a["reference_steps"]) == \
+        (b["reference_loss_sum"], b["reference_steps"])
+
+
 def test_resume_after_an_epoch_matches_an_uninterrupted_run(tiny, cli):
     whole, split = tiny["dir"] / "whole", tiny["dir"] / "split"
     assert cli("train", tiny["config"], "--out", whole, "-q", "--set", "train.epochs=3").code == 0
@@ -48,6 +56,7 @@ def test_resume_after_an_epoch_matches_an_uninterrupted_run(tiny, cli):
                "--resume").code == 0
     assert_same_weights(whole, split)
     assert_same_weights(whole, split, "best")
+    assert_same_divergence_reference(whole, split)
     assert metrics_epochs(split) == [1, 2, 3]
     assert "resuming" in (split / "train.log").read_text()
 
@@ -86,7 +95,24 @@ def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, mo
     assert cli(*argv).code == 0
     assert_same_weights(whole, broken)
     assert_same_weights(whole, broken, "best")
+    assert_same_divergence_reference(whole, broken)
     assert metrics_epochs(broken) == [1, 2]
+
+
+def test_a_checkpoint_from_before_the_divergence_guard_resumes(tiny, cli):
+    """Its config lacks train.divergence_factor (the default applies) and its loop state the
+    guard's reference (measured anew from the resumed updates)."""
+    run = tiny["dir"] / "old"
+    assert cli("train", tiny["config"], "--out", run, "-q", "--set", "train.epochs=1").code == 0
+    meta_path = run / "checkpoints" / "last" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["config"]["train"]["divergence_factor"]
+    del meta["train_state"]["reference_loss_sum"], meta["train_state"]["reference_steps"]
+    meta_path.write_text(json.dumps(meta))
+    result = cli("train", tiny["config"], "--out", run, "-q", "--set", "train.epochs=2",
+                 "--resume")
+    assert result.code == 0, result.err
+    assert metrics_epochs(run) == [1, 2]
 
 
 @pytest.mark.slow

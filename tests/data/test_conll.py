@@ -36,10 +36,49 @@ def test_unlabelled_when_label_column_is_none(tmp_path):
     assert example.labels is None and example.tokens == ["a", "b"]
 
 
-def test_docstart_and_comment_lines_are_skipped_but_hash_tokens_kept(tmp_path):
-    text = "-DOCSTART- -X- O\n\n# sent_id = 1\na O\n# O\n"
+def test_a_docstart_sequence_of_its_own_is_a_document_marker(tmp_path):
+    text = "-DOCSTART- -X- O\n\na X O\n\n-DOCSTART-\n"
     (example,) = read_conll(write(tmp_path, text))
-    assert example.tokens == ["a", "#"]
+    assert example.tokens == ["a"] and example.source.endswith(":3")
+
+
+@pytest.mark.parametrize("lines, tokens", [
+    (["-DOCSTART- X O", "a X O"], ["-DOCSTART-", "a"]),
+    (["a X O", "-DOCSTART- X O"], ["a", "-DOCSTART-"]),
+    (["a X O", "-DOCSTART- X O", "b X O"], ["a", "-DOCSTART-", "b"]),
+])
+def test_docstart_next_to_other_tokens_is_a_token(tmp_path, lines, tokens):
+    (example,) = read_conll(write(tmp_path, "\n".join(lines) + "\n"))
+    assert example.tokens == tokens and example.labels == ["O"] * len(tokens)
+
+
+@pytest.mark.parametrize("text, line", [("-DOCSTART-\na X O\n", 1), ("a X O\n-DOCSTART-\n", 2)])
+def test_a_docstart_token_needs_the_column_count(tmp_path, text, line):
+    with pytest.raises(DataError, match="column") as error:
+        read_conll(write(tmp_path, text))
+    assert error.value.line == line
+
+
+@pytest.mark.parametrize("text", ["# x O\na X O\n", "a X O\n# x O\n", "#\tX\tO\na X O\n",
+                                  "# sent_id = 1\n"])
+def test_hash_lines_are_tokens_without_a_comment_prefix(tmp_path, text):
+    if text.startswith("# sent_id"):                 # 4 columns: a token line of 4 columns
+        (example,) = read_conll(write(tmp_path, text))
+        assert example.tokens == ["#"] and example.labels == ["1"]
+        return
+    (example,) = read_conll(write(tmp_path, text))
+    assert "#" in example.tokens and len(example.tokens) == 2
+
+
+def test_with_a_comment_prefix_only_lines_of_another_column_count_are_comments(tmp_path):
+    text = "# newdoc\n# sent_id = 1\n# X O\na X O\n\n# text = b c\n# X O\n\na X O\n"
+    first, second, third = read_conll(write(tmp_path, text), comment_prefix="#")
+    assert first.tokens == ["#", "a"] and first.source.endswith(":3")
+    assert second.tokens == ["#"] and second.source.endswith(":7")
+    assert third.tokens == ["a"]
+    with pytest.raises(DataError, match="expected 3 columns") as error:   # inside a sequence
+        read_conll(write(tmp_path, text + "# sent_id = 2\n"), comment_prefix="#")
+    assert error.value.line == 10
 
 
 def test_crlf_and_tab_separator(tmp_path):
@@ -77,10 +116,22 @@ def test_directory(tmp_path):
         read_conll(tmp_path)
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n\n"])
-def test_empty_file(tmp_path, text):
+@pytest.mark.parametrize("text, options", [("", {}), ("\n\n", {}),
+                                           ("# only a comment\n\n", {"comment_prefix": "#"}),
+                                           ("-DOCSTART- -X- O\n\n", {})])
+def test_empty_file(tmp_path, text, options):
     with pytest.raises(DataError, match="at least one sequence"):
-        read_conll(write(tmp_path, text))
+        read_conll(write(tmp_path, text), **options)
+
+
+@pytest.mark.parametrize("line", ["\tX\tO", "a\t\tO", "a\tX\t", " \tX\tO", "\u00a0\tX\tO"])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_an_empty_field_is_an_error_naming_its_line(tmp_path, line, position):
+    lines = ["b X O", "c X O"]
+    lines.insert(position, line)
+    with pytest.raises(DataError, match="empty or whitespace-only") as error:
+        read_conll(write(tmp_path, "\n".join(lines) + "\n"))
+    assert error.value.line == position + 1
 
 
 def test_not_utf8_names_the_byte_offset(tmp_path):

@@ -26,7 +26,7 @@ from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.train.checkpoint import load_checkpoint
 from tests.support import wait_for
 
-from .helpers import GOOD_DEV, GOOD_TRAIN, config_yaml, start_subprocess
+from .helpers import GOOD_DEV, GOOD_TRAIN, REPO_ROOT, config_yaml, start_subprocess
 
 # 5 training batches an epoch: GOOD_TRAIN repeated 5 times (20 sequences), batch size 4.
 FIVE_BATCHES = {"train.batch_size": 4, "train.epochs": 2}
@@ -112,22 +112,81 @@ def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint(tmp_path, cli):
 # --- divergence ------------------------------------------------------------------------------
 
 
-def test_a_huge_learning_rate_stops_with_exit_3_naming_epoch_step_and_causes(tmp_path, cli):
-    config = write_run_files(tmp_path, **{"train.optimizer.lr": 1e30})
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = cli("train", config, "--out", tmp_path / "run", "-q")
+def test_a_nan_loss_stops_with_exit_3_naming_epoch_step_and_causes(tmp_path, cli, monkeypatch):
+    config = write_run_files(tmp_path)
+    inject(monkeypatch, at_call=2, loss=math.nan)
+    result = cli("train", config, "--out", tmp_path / "run", "-q")
     assert result.code == 3, result.output
     message = result.err
-    assert re.search(r"diverged at epoch 1, step \d+: loss nan", message), message
+    assert "diverged at epoch 1, step 2: loss nan" in message, message
     assert "last finite loss" in message
     for cause in ("train.optimizer.lr", "train.clip_norm", "model.forget_bias",
                   "train.on_nonfinite: skip_batch"):
         assert cause in message
     assert "Traceback" not in message
+    assert not (tmp_path / "run" / ".lock").exists()
+
+
+def test_infinite_weights_stop_with_exit_3_and_no_numpy_warnings(tmp_path, cli, monkeypatch):
+    """Infinite output weights make every score inf or NaN on any IEEE machine: the guard
+    reports the NaN loss, and numpy's warnings about it do not leak."""
+    config = write_run_files(tmp_path)
+    original = SequenceTagger.loss_and_grads
+
+    def broken(self, *args, **kwargs):
+        self.named_params()["classifier.weight"][...] = math.inf
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SequenceTagger, "loss_and_grads", broken)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = cli("train", config, "--out", tmp_path / "run", "-q")
+    assert result.code == 3, result.output
+    assert "diverged at epoch 1, step 1: loss nan" in result.err
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], \
         "numpy warnings leaked past the divergence guard"
-    assert not (tmp_path / "run" / ".lock").exists()
+
+
+def test_an_exploding_finite_loss_stops_with_exit_3(tmp_path, cli, monkeypatch):
+    config = write_run_files(tmp_path, **FIVE_BATCHES)
+    calls = inject(monkeypatch, at_call=4, loss=1e30)
+    result = cli("train", config, "--out", tmp_path / "run", "-q")
+    assert result.code == 3, result.output
+    assert re.search(r"diverged at epoch 1, step 4: loss 1e\+30 per step, above "
+                     r"train.divergence_factor 100 times [\d.]+ \(the first updates' mean, at "
+                     r"least ln C\) \(last finite loss: [\d.]+\)", result.err), result.err
+    assert "raise train.divergence_factor (now 100)" in result.err
+    assert "no checkpoint was written yet" in result.err and "Traceback" not in result.err
+    assert len(calls) == 4
+
+
+def test_skip_batch_does_not_skip_an_exploding_loss(tmp_path, cli, monkeypatch):
+    """Skipping cannot undo the updates that made the loss explode (train/divergence.py)."""
+    config = write_run_files(tmp_path, **FIVE_BATCHES, **{"train.on_nonfinite": "skip_batch"})
+    inject(monkeypatch, at_call=7, loss=1e30)
+    result = cli("train", config, "--out", tmp_path / "run", "-q")
+    assert result.code == 3
+    assert "epoch 2, step 7: loss 1e+30" in result.err
+    assert "on_nonfinite" not in result.err
+
+
+def test_a_null_divergence_factor_lets_a_finite_loss_grow(tmp_path, cli, monkeypatch):
+    config = write_run_files(tmp_path, **FIVE_BATCHES)
+    inject(monkeypatch, at_call=7, loss=1e30)
+    result = cli("train", config, "--out", tmp_path / "run", "-q",
+                 "--set", "train.divergence_factor=null")
+    assert result.code == 0, result.err
+
+
+def test_the_quick_start_with_a_huge_learning_rate_stops_with_exit_3(tmp_path, cli,
+                                                                    monkeypatch):
+    """Whether the weights one update of lr 1e30 makes give a NaN or a finite loss near 1e30
+    depends on the CPU's kernels; the guard stops either, at the second update."""
+    monkeypatch.chdir(REPO_ROOT)
+    result = cli("train", "configs/quickstart.yaml", "--set", "train.optimizer.lr=1e30",
+                 "--out", tmp_path / "run", "-q")
+    assert result.code == 3, result.output
+    assert "diverged at epoch 1, step 2: loss " in result.err
 
 
 def test_divergence_in_epoch_2_keeps_the_last_good_checkpoint(tmp_path, cli, monkeypatch):
@@ -162,12 +221,16 @@ def test_skip_batch_skips_the_bad_batch_and_finishes(tmp_path, cli, monkeypatch)
     assert all(np.isfinite(value).all() for value in checkpoint.params.values())
 
 
-def test_skip_batch_with_a_huge_learning_rate_finishes(tmp_path, cli):
-    config = write_run_files(tmp_path, **{"train.optimizer.lr": 1e30,
-                                          "train.on_nonfinite": "skip_batch"})
+def test_skip_batch_skips_a_non_finite_gradient_and_finishes(tmp_path, cli, monkeypatch):
+    config = write_run_files(tmp_path, **FIVE_BATCHES, **{"train.on_nonfinite": "skip_batch"})
+    inject(monkeypatch, at_call=2, grad=math.nan)
     result = cli("train", config, "--out", tmp_path / "run", "-q")
     assert result.code == 0, result.err
-    assert "batch skipped" in (tmp_path / "run" / "train.log").read_text()
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "gradient norm nan at epoch 1, step 2; batch skipped" in log
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoints" / "last")
+    assert checkpoint.meta["train_state"]["step"] == 9
+    assert all(np.isfinite(value).all() for value in checkpoint.params.values())
 
 
 # --- concurrency -----------------------------------------------------------------------------

@@ -216,7 +216,7 @@ class CTCOutput(Module):
         self.beam_width = beam_width
 
     def loss(self, scores: np.ndarray, batch) -> tuple[float, np.ndarray]:
-        targets = np.where(batch.target_ids >= 0, batch.target_ids, 0)
+        targets = xp.where(batch.target_ids >= 0, batch.target_ids, 0)
         if self.reduction == "mean_target_length":      # Σ_b loss_b / Σ_b |target_b|
             loss, d_scores = ctc_loss(scores, batch.lengths, targets, batch.target_lengths,
                                       blank=self.blank, reduction="sum")
@@ -232,7 +232,7 @@ class CTCOutput(Module):
                                            beam_width=self.beam_width)
         else:
             paths = ctc_greedy_decode(scores, lengths, blank=self.blank)
-        return [np.asarray(path, dtype=np.int64) for path in paths]
+        return [xp.asarray(path, dtype=np.int64) for path in paths]
 
     def probabilities(self, scores: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
         probs = xp.exp(log_softmax(scores))

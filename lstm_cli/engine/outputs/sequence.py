@@ -74,7 +74,7 @@ class LastSoftmaxOutput(Module):
             raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
         self.num_labels = self.num_scores = num_labels
         self.pool = pool
-        self.class_weights = None if class_weights is None else np.asarray(class_weights, dtype)
+        self.class_weights = None if class_weights is None else xp.asarray(class_weights, dtype)
 
     def loss(self, scores: Array, batch) -> tuple[float, Array]:
         """Mean cross-entropy of the pooled scores against `batch.sequence_label_ids` (B,)."""

@@ -32,7 +32,7 @@ def softmax_cross_entropy(scores: Array, labels: Array, mask: Array,
     total = weights.sum()
     if total == 0:
         return 0.0, xp.zeros_like(scores)
-    rows = np.arange(len(gold))
+    rows = xp.arange(len(gold))
     loss = float(-(weights * log_p[rows, gold]).sum() / total)
     d_real = xp.exp(log_p)
     d_real[rows, gold] -= 1
@@ -49,7 +49,7 @@ class SoftmaxOutput(Module):
                  class_weights: list[float] | None = None) -> None:
         super().__init__()
         self.num_labels = self.num_scores = num_labels
-        self.class_weights = None if class_weights is None else np.asarray(class_weights, dtype)
+        self.class_weights = None if class_weights is None else xp.asarray(class_weights, dtype)
 
     def loss(self, scores: Array, batch) -> tuple[float, Array]:
         """Mean cross-entropy against `batch.label_ids` over real, scored steps (id ≥ 0)."""
