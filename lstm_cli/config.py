@@ -59,7 +59,7 @@ class BuiltinDataConfig(Section):
 
 
 class DataConfig(Section):
-    format: Literal["conll", "conllu", "jsonl", "dense"] = "conll"
+    format: Literal["conll", "conllu", "jsonl", "dense", "conllu_chars"] = "conll"
     builtin: BuiltinDataConfig | None = None
     train: str | None = None
     dev: str | None = None
@@ -76,6 +76,7 @@ class DataConfig(Section):
     max_length: int | None = Field(None, ge=1)
     too_long: Literal["split", "reject"] = "split"
     window: WindowConfig | None = None
+    tokenizer: str = "whitespace"
 
 
 class EmbeddingConfig(Section):

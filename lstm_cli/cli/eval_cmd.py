@@ -30,11 +30,22 @@ def eval_cli(
     out: Path = typer.Option(None, "--out", "-o", help="Also write the report JSON here."),
     plot: Path = typer.Option(None, "--plot", help="Also draw the confusion matrix (of the "
                               "first --data) as a heatmap into this PNG."),
+    raw_text_from: Path = typer.Option(None, "--raw-text-from", help="Score from raw text as "
+                                       "the CoNLL 2018 shared task does: tokenise the # text "
+                                       "of this gold CoNLL-U file, tag it, report token, "
+                                       "sentence and word F1 and aligned UPOS F1."),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="With --raw-text-from: "
+                                  "whitespace, rule or a trained tokeniser's run directory "
+                                  "(default: the model's data.tokenizer; a tokeniser scores "
+                                  "itself)."),
 ) -> None:
     """Evaluate a checkpoint: token accuracy, per-label P/R/F1, entity F1, confusion matrix.
 
     Example: lstm eval runs/quickstart --data data/queries/test.txt --json
     """
+    if raw_text_from is not None:
+        _raw_text_cli(checkpoint, raw_text_from, tokenizer, as_json, out)
+        return
     if plot is not None:
         require_matplotlib()
     model = load_model(checkpoint)
@@ -76,3 +87,36 @@ def _datasets(model, paths: list[Path] | None):
             return
     raise LstmError("the checkpoint's config names no test or dev data",
                     hint="pass --data PATH")
+
+
+def _raw_text_cli(checkpoint: Path, gold: Path, tokenizer: str | None, as_json: bool,
+                  out: Path | None) -> None:
+    """`--raw-text-from`: a tokeniser run is scored alone, any other model with its tokeniser."""
+    from lstm_cli.api import Tagger
+    from lstm_cli.eval.raw_text import evaluate_raw_text
+    from lstm_cli.text.chars import TrainedTokenizer
+    from lstm_cli.text.tokenize import load_tokenizer
+
+    model = load_model(checkpoint)
+    if model.config.data.format == "conllu_chars":
+        tagger = None
+        split = load_tokenizer(tokenizer) if tokenizer else TrainedTokenizer(model,
+                                                                             str(checkpoint))
+    else:
+        tagger = Tagger(model, tokenizer)
+        split = tagger.tokenizer
+    report = evaluate_raw_text(gold, split, tagger)
+    report["checkpoint"] = str(checkpoint)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fsutil.atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True) + "\n")
+    if as_json:
+        print_json(report)
+        return
+    for name in ("tokens", "sentences", "words", "upos", "xpos"):
+        if name in report:
+            scores = report[name]
+            extra = (f"  aligned accuracy {100 * scores['aligned_accuracy']:.2f}"
+                     if "aligned_accuracy" in scores else "")
+            typer.echo(f"{name:<10} P {100 * scores['precision']:6.2f}  R "
+                       f"{100 * scores['recall']:6.2f}  F1 {100 * scores['f1']:6.2f}{extra}")

@@ -1,11 +1,12 @@
-"""`lstm predict CHECKPOINT [INPUT|-]`: label new text, streaming in constant memory."""
+"""`lstm predict CHECKPOINT [INPUT|-]`: label new text, streaming in constant memory; a thin
+layer over the Python API (`lstm_cli.api.Tagger`)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -15,49 +16,60 @@ from lstm_cli.cli.main import app
 from lstm_cli.errors import DataError, LstmError
 
 if TYPE_CHECKING:                    # imported where used, so that `predict --help` is fast
+    from lstm_cli.api import TaggedSentence, Tagger
     from lstm_cli.data.types import Example
     from lstm_cli.model import TrainedModel
 
-# Sequences held in memory at once. Batches are cut from a chunk sorted by length, so a larger
-# chunk gives batches of closer lengths (EWT test set, model alone: 1.07 s at 256, 0.82 at 2048).
-CHUNK = 2048
 FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
 
 
-def _stdin_text() -> Iterator[Example]:
-    """Plain text on stdin: one sequence per line, whitespace-separated tokens."""
-    from lstm_cli.data.types import Example
-    for number, line in enumerate(sys.stdin, start=1):
-        tokens = line.split()
-        if tokens:
-            yield Example(tokens=tokens, source=f"<stdin>:{number}")
+def _text_lines(source: str) -> Iterable[str]:
+    """Plain text, line by line with the line ends kept (`\\r\\n` is two characters), so
+    offsets count the characters of the input: stdin, or a UTF-8 file read strictly (a bad
+    byte is a DataError naming its line and byte offset; a leading BOM is skipped)."""
+    from lstm_cli.data.files import iter_lines
+
+    if source != "-":
+        return (line for _, line in iter_lines(source, keep_ends=True))
+    raw = getattr(sys.stdin, "buffer", None)
+    return sys.stdin if raw is None else io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: bool) -> bool:
+    """`auto` picks the format by suffix; any other suffix is plain text, unless `--with-gold`
+    asks for labels (plain text has none) or the file's first token line holds a TAB (column
+    data, as CoNLL files are; blank lines, `-DOCSTART-` lines and, with
+    `data.comment_prefix`, comment lines do not count): then it is read in the model's
+    training format."""
+    if source == "-":
+        if input_format not in ("auto", "text"):
+            raise LstmError(f"--input-format {input_format} needs a file, not stdin")
+        return True
+    if input_format != "auto":
+        return input_format == "text"
+    path = Path(source)
+    return path.suffix not in FORMATS_BY_SUFFIX and not (
+        with_gold or _first_token_line_has_tab(path, model.config.data.comment_prefix))
 
 
 def _input_examples(model: TrainedModel, source: str, input_format: str,
                     with_gold: bool) -> Iterator[Example]:
-    """`auto` picks the format by suffix; any other suffix is plain text, or the model's
-    training format with `--with-gold` (plain text has no gold labels) or when the file's
-    first token line holds a TAB (column data, as CoNLL files are; blank lines, `-DOCSTART-`
-    lines and, with `data.comment_prefix`, comment lines do not count). Without `--with-gold`
-    a CoNLL file's label column is not read, so unlabelled files (tokens only) work too."""
+    """A labelled or column file in the format `--input-format` (or its suffix) names.
+    Without `--with-gold` a CoNLL file's label column is not read, so unlabelled files
+    (tokens only) work too."""
     from lstm_cli.data.prepare import iter_examples
-    if source == "-":
-        if input_format not in ("auto", "text"):
-            raise LstmError(f"--input-format {input_format} needs a file, not stdin")
-        return _stdin_text()
+
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
-        columns = with_gold or _first_token_line_has_tab(path,
-                                                         model.config.data.comment_prefix)
-        fmt = FORMATS_BY_SUFFIX.get(path.suffix,
-                                    model.config.data.format if columns else "text")
+        fmt = FORMATS_BY_SUFFIX.get(path.suffix, model.config.data.format)
     unlabelled = {"label_column": None} if fmt == "conll" and not with_gold else {}
     return iter_examples(path, model.config.data, format=fmt, **unlabelled)
 
 
 def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
     from lstm_cli.data.conll import DOCUMENT_MARKER
+
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
@@ -70,58 +82,57 @@ def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
     return False
 
 
-def _chunks(items: Iterable[Example], size: int) -> Iterator[list[Example]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def write_predictions(model: TrainedModel, examples: Iterable[Example], stream: TextIO, *,
-                      fmt: str, with_probs: bool, with_gold: bool) -> int:
-    """Predict chunk by chunk and write as we go; returns the number of sequences.
+def write_predictions(model: TrainedModel, results: Iterable[tuple[Example | None,
+                                                                    TaggedSentence]],
+                      stream: TextIO, *, fmt: str, with_probs: bool, with_gold: bool) -> int:
+    """Write `(input example, result)` pairs as they come; returns the number of sequences.
 
     conll: `token [TAB gold] TAB label [TAB probs]` per token and a blank line per sequence for
     per-token outputs (softmax, CRF); one line per sequence, `prediction [TAB gold]`, for the
-    others (a CTC label string, a `last_softmax` class, regression values)."""
-    from lstm_cli.inference import predict
+    others (a CTC label string, a `last_softmax` class, regression values). jsonl: the
+    result's record (`TaggedSentence.to_dict`: tokens, labels, offsets, spans, probs), with
+    `gold` after the labels."""
+    from lstm_cli.api import CHUNK
+
     count = 0
     per_token = model.config.model.output in ("softmax", "crf")
-    for chunk in _chunks(examples, CHUNK):
-        predictions = predict(model, chunk, with_probs=with_probs)
-        for example, prediction in zip(chunk, predictions, strict=False):
-            gold = _gold(model, example) if with_gold else None
-            if with_gold and gold is None:
-                raise DataError("--with-gold needs gold labels in the input",
-                                path=example.source, hint="give labelled data, with "
-                                "--input-format if its suffix does not say its format")
-            if fmt == "jsonl":
-                record = {"tokens": example.tokens, "labels": prediction.labels}
-                if with_gold:
-                    record["gold"] = gold
+    for example, tagged in results:
+        gold = _gold(model, example) if with_gold else None
+        if with_gold and gold is None:
+            raise DataError("--with-gold needs gold labels in the input",
+                            path=example.source if example else None, hint="give labelled "
+                            "data, with --input-format if its suffix does not say its format")
+        if fmt == "jsonl":
+            record = tagged.to_dict()
+            if with_gold:
+                record = {"tokens": record.pop("tokens"), "labels": record.pop("labels"),
+                          "gold": gold, **record}
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif not per_token:
+            gold_text = "\t" + " ".join(gold) if with_gold else ""
+            stream.write(" ".join(tagged.labels) + gold_text + "\n")
+        else:
+            for position, (token, label) in enumerate(zip(tagged.tokens, tagged.labels,
+                                                          strict=False)):
+                gold_text = f"\t{gold[position]}" if with_gold else ""
+                probs = ""
                 if with_probs:
-                    record["probs"] = [[round(float(p), 6) for p in row]
-                                       for row in prediction.probs]
-                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-            elif not per_token:
-                gold_text = "\t" + " ".join(gold) if with_gold else ""
-                stream.write(" ".join(prediction.labels) + gold_text + "\n")
-            else:
-                for position, (token, label) in enumerate(zip(example.tokens,
-                                                              prediction.labels, strict=False)):
-                    gold_text = f"\t{gold[position]}" if with_gold else ""
-                    probs = ""
-                    if with_probs:
-                        probs = "\t" + " ".join(f"{p:.4f}" for p in prediction.probs[position])
-                    stream.write(f"{token}{gold_text}\t{label}{probs}\n")
-                stream.write("\n")
-            count += 1
-        stream.flush()
+                    probs = "\t" + " ".join(f"{p:.4f}" for p in tagged.probs[position])
+                stream.write(f"{token}{gold_text}\t{label}{probs}\n")
+            stream.write("\n")
+        count += 1
+        if count % CHUNK == 0:
+            stream.flush()
+    stream.flush()
     return count
 
 
-def _gold(model: TrainedModel, example: Example) -> list[str] | None:
+def _gold(model: TrainedModel, example: Example | None) -> list[str] | None:
     """The example's gold output as text, in the form the model predicts, or None."""
     import numpy as np
+
+    if example is None:
+        return None
     config = model.config.model
     if config.output == "ctc":
         return example.target
@@ -137,7 +148,7 @@ def _gold(model: TrainedModel, example: Example) -> list[str] | None:
 def predict_cli(
     checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT_OR_RUN_DIR"),
     source: str = typer.Argument("-", metavar="INPUT", help="Input file, or - for stdin "
-                                 "(plain text: one sequence per line)."),
+                                 "(plain text, split by --tokenizer)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
     fmt: str = typer.Option("conll", "--format", "-f", help="Output: conll (token<TAB>label, "
                             "blank line between sequences) or jsonl."),
@@ -146,6 +157,10 @@ def predict_cli(
     with_probs: bool = typer.Option(False, "--probs", help="Add per-label probabilities."),
     with_gold: bool = typer.Option(False, "--with-gold", help="Keep the gold labels (a column "
                                    "before the prediction, as conlleval reads it)."),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="How plain text is split: "
+                                  "whitespace (a line is a sentence), rule (syntok), or a "
+                                  "trained tokeniser's run directory (default: the model's "
+                                  "data.tokenizer)."),
 ) -> None:
     """Label new sequences with a trained model.
 
@@ -156,14 +171,36 @@ def predict_cli(
     if input_format not in ("auto", "text", "conll", "conllu", "jsonl", "dense"):
         raise LstmError(f"--input-format must be auto, text, conll, conllu, jsonl or dense, "
                         f"not {input_format!r}")
-    from lstm_cli.model import load_model
-    model = load_model(checkpoint)
-    examples = _input_examples(model, source, input_format, with_gold)
+    from lstm_cli.api import load
+
+    tagger = load(checkpoint, tokenizer=tokenizer)
+    model = tagger.model
+    if _is_text(model, source, input_format, with_gold):
+        results = _text_results(tagger, source, with_probs)
+    else:
+        results = tagger.iter_examples(_input_examples(model, source, input_format, with_gold),
+                                       with_probs=with_probs)
     if out is None:
-        write_predictions(model, examples, sys.stdout, fmt=fmt, with_probs=with_probs,
+        write_predictions(model, results, sys.stdout, fmt=fmt, with_probs=with_probs,
                           with_gold=with_gold)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as stream:
-        write_predictions(model, examples, stream, fmt=fmt, with_probs=with_probs,
+        write_predictions(model, results, stream, fmt=fmt, with_probs=with_probs,
                           with_gold=with_gold)
+
+
+def _text_results(tagger: Tagger, source: str,
+                  with_probs: bool) -> Iterator[tuple[None, TaggedSentence]]:
+    """Plain text split by the tagger's tokeniser; a file without a sentence is an error."""
+    from lstm_cli.data.files import no_sequences
+
+    found = False
+    try:
+        for tagged in tagger.tag_stream(_text_lines(source), with_probs=with_probs):
+            found = True
+            yield None, tagged
+    except UnicodeDecodeError as error:                 # stdin
+        raise DataError(f"expected UTF-8 text on stdin ({error.reason})") from None
+    if not found and source != "-":
+        raise no_sequences(Path(source))

@@ -13,6 +13,7 @@ from lstm_cli.data.jsonl import iter_jsonl
 from lstm_cli.data.text import iter_text
 from lstm_cli.data.types import Example
 from lstm_cli.errors import ConfigError
+from lstm_cli.text.chars import iter_char_examples
 
 READERS: dict[str, Callable[..., Iterator[Example]]] = {
     "conll": iter_conll,
@@ -20,6 +21,7 @@ READERS: dict[str, Callable[..., Iterator[Example]]] = {
     "jsonl": iter_jsonl,
     "dense": iter_dense,
     "text": iter_text,
+    "conllu_chars": iter_char_examples,
 }
 
 

@@ -18,8 +18,9 @@ def check_file(path: str | Path) -> Path:
     return path
 
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """Yield `(line_number, text)` for each line (1-based), without its `\\n` or `\\r\\n` ending.
+def iter_lines(path: str | Path, *, keep_ends: bool = False) -> Iterator[tuple[int, str]]:
+    """Yield `(line_number, text)` for each line (1-based), without its `\\n` or `\\r\\n` ending
+    (with it when `keep_ends`, so that character offsets count the whole file).
 
     Decoding is strict UTF-8 (a leading BOM is dropped); an undecodable byte raises DataError
     naming its byte offset in the file.
@@ -37,7 +38,7 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
             if number == 1:
                 text = text.removeprefix("\ufeff")
             offset += len(raw)
-            yield number, text.rstrip("\r\n")
+            yield number, text if keep_ends else text.rstrip("\r\n")
 
 
 def no_sequences(path: str | Path) -> DataError:

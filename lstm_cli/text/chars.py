@@ -1,0 +1,215 @@
+"""Tokenisation and sentence splitting as character-level sequence labelling (as UDPipe and
+Stanza do it), trained with this project's engine from any CoNLL-U file.
+
+Each character of the raw text (`conllu_text.read_conllu_text`) gets one label:
+
+    O  whitespace between tokens
+    I  inside a token (not its last character, not the end of one of its words)
+    W  the last character of a word inside a multiword token whose words spell it
+       (`don't` = `do` + `n't`: `o` is W), so the model learns where such tokens split
+    T  the last character of a token
+    S  the last character of a sentence's last token
+
+The model reads one paragraph at a time (the text between blank lines), cut at whitespace into
+pieces of at most `MAX_CHARS` characters, each character as a token (any whitespace as " ").
+A multiword token whose words do not spell it (French `du` = `de le`) is kept as one word: none
+of UD English EWT's 2,614 multiword tokens is of that kind.
+
+Data format `conllu_chars` (`iter_char_examples`) gives these examples to `lstm train`;
+`TrainedTokenizer` decodes a trained model's labels back into sentences of tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+from lstm_cli.data.types import Example
+from lstm_cli.text.conllu_text import GoldDocument, read_conllu_text
+from lstm_cli.text.tokenize import Sentence, Token
+
+MAX_CHARS = 250
+LABELS = ("O", "I", "W", "T", "S")
+_PARAGRAPHS = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+def char_labels(document: GoldDocument) -> list[str]:
+    """One label (see the module docstring) per character of `document.text`."""
+    labels = ["O"] * len(document.text)
+    for sentence in document.sentences:
+        for token in sentence.tokens:
+            for position in range(token.start, token.end):
+                if not document.text[position].isspace():
+                    labels[position] = "I"
+            forms = [word.form for word in token.words]
+            surface = document.text[token.start:token.end]
+            if len(forms) > 1 and "".join(forms) == surface:
+                position = token.start
+                for form in forms[:-1]:
+                    position += len(form)
+                    labels[position - 1] = "W"
+            labels[token.end - 1] = "T"
+        labels[sentence.end - 1] = "S"
+    return labels
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """`(start, end)` of the paragraphs of `text`: blank-line separated, outer whitespace left
+    out, empty ones dropped."""
+    result = []
+    start = 0
+    for match in [*_PARAGRAPHS.finditer(text), None]:
+        end = len(text) if match is None else match.start()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            result.append((start, end))
+        if match is not None:
+            start = match.end()
+    return result
+
+
+def _cut(text: str, start: int, stop: int, max_chars: int) -> int:
+    """Where a piece from `start` ends: `stop` if it is near enough, else at the last
+    whitespace at most `max_chars` on (at `max_chars` when there is none)."""
+    if stop - start <= max_chars:
+        return stop
+    return next((i for i in range(start + max_chars, start, -1) if text[i].isspace()),
+                start + max_chars)
+
+
+def _skip_space(text: str, position: int, stop: int) -> int:
+    while position < stop and text[position].isspace():
+        position += 1
+    return position
+
+
+def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]:
+    """`(start, end, ends_paragraph)` of the training pieces: each paragraph cut at whitespace
+    into pieces of at most `max_chars` characters (`_cut`), which do not overlap."""
+    result = []
+    for start, stop in paragraphs(text):
+        while start < stop:
+            end = _cut(text, start, stop, max_chars)
+            result.append((start, end, end == stop))
+            start = _skip_space(text, end, stop)
+    return result
+
+
+def windows(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, int, int]]:
+    """`(start, end, paragraph_start, paragraph_end)` of the windows a trained tokeniser reads:
+    a paragraph longer than `max_chars` is read in windows cut as `pieces` cuts, each starting
+    about half a window after the previous one, so every character is seen well inside some
+    window (see `TrainedTokenizer.split`)."""
+    result = []
+    for first, stop in paragraphs(text):
+        start = first
+        while True:
+            end = _cut(text, start, stop, max_chars)
+            result.append((start, end, first, stop))
+            if end == stop:
+                break
+            half = _cut(text, start, stop, max_chars // 2)
+            start = _skip_space(text, half if half > start else end, stop)
+    return result
+
+
+def char_inputs(text: str) -> list[str]:
+    """The model's tokens for a piece of text: its characters, any whitespace as " "."""
+    return [" " if char.isspace() else char for char in text]
+
+
+def iter_char_examples(path: str | Path, *, max_chars: int = MAX_CHARS) -> Iterator[Example]:
+    """The `conllu_chars` reader: one Example per piece of the file's raw text, its characters
+    as tokens and their labels."""
+    document = read_conllu_text(path)
+    labels = char_labels(document)
+    for start, end, _ in pieces(document.text, max_chars):
+        yield Example(tokens=char_inputs(document.text[start:end]), labels=labels[start:end],
+                      source=f"{path}:char {start}")
+
+
+def decode(text: str, labels: list[str]) -> list[Sentence]:
+    """Sentences of tokens from one label per character of `text`. Whitespace always ends a
+    token and non-whitespace is always in one (an `O` on it reads as `I`); the end of the text
+    ends a sentence."""
+    sentences: list[Sentence] = []
+    tokens: list[Token] = []
+    start: int | None = None
+    splits: list[int] = []
+
+    def close(end: int) -> None:
+        nonlocal start, splits
+        if start is None:
+            return
+        words = ()
+        if splits:
+            bounds = [start, *splits, end]
+            words = tuple(pairwise(bounds))
+        tokens.append(Token(text[start:end], start, end, words))
+        start, splits = None, []
+
+    for position, (char, label) in enumerate(zip(text, labels, strict=True)):
+        if char.isspace():
+            close(position)
+            continue
+        if start is None:
+            start = position
+        if label == "W" and position + 1 < len(text) and not text[position + 1].isspace():
+            splits.append(position + 1)
+        elif label in ("T", "S"):
+            close(position + 1)
+            if label == "S" and tokens:
+                sentences.append(tokens)
+                tokens = []
+    close(len(text))
+    if tokens:
+        sentences.append(tokens)
+    return sentences
+
+
+class TrainedTokenizer:
+    """A tokeniser trained with `lstm train` on `data.format: conllu_chars` data."""
+
+    by_line = False
+
+    def __init__(self, model, name: str, *, batch_size: int = 32) -> None:
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainedTokenizer:
+        from lstm_cli.errors import LstmError
+        from lstm_cli.model import load_model
+
+        model = load_model(path)
+        if model.config.data.format != "conllu_chars":
+            raise LstmError(f"{path} is not a tokeniser (its data.format is "
+                            f"{model.config.data.format}, a tokeniser's is conllu_chars)")
+        return cls(model, str(path))
+
+    def split(self, text: str) -> list[Sentence]:
+        """The model labels each window; a character takes its label from the window in which
+        it has most context on its nearer side (a paragraph's edge counts as full context),
+        and a paragraph's last character ends a sentence."""
+        from lstm_cli.inference import predict
+
+        spans = windows(text)
+        examples = [Example(tokens=char_inputs(text[start:end])) for start, end, _, _ in spans]
+        labels = ["O"] * len(text)
+        best = [-1] * len(text)
+        for (start, end, first, stop), prediction in zip(
+                spans, predict(self.model, examples, batch_size=self.batch_size), strict=True):
+            for position, label in enumerate(prediction.labels, start=start):
+                left = len(text) if start == first else position - start
+                right = len(text) if end == stop else end - 1 - position
+                if min(left, right) > best[position]:
+                    best[position], labels[position] = min(left, right), label
+            if end == stop:
+                labels[end - 1] = "S"
+        return decode(text, labels)
