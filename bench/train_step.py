@@ -41,7 +41,7 @@ def time_variant(config_path: str, overrides: list[str], batches: int) -> dict[s
     order = np.random.default_rng(1)
     epoch = list(iter_batches(encoded, config.train.batch_size, shuffle=True, rng=order,
                               bucket=config.train.bucket))
-    updater = Updater(config, tagger)
+    updater = Updater(config, tagger, steps_per_epoch=len(epoch))
     step_rng = np.random.default_rng(2)
     lr = config.train.optimizer.lr
     timed = epoch[WARMUP:WARMUP + batches]

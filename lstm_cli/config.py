@@ -272,16 +272,32 @@ class OptimizerConfig(Section):
 
 
 class ScheduleConfig(Section):
+    """The decay is per epoch (`step_size` epochs, `gamma` per epoch, cosine over the run's
+    epochs); the linear warm-up lasts `warmup_steps` optimiser steps, or `warmup_epochs` epochs
+    (rounded to whole steps), whichever is given."""
+
     name: one_of("lstm_cli.train.schedule:SCHEDULES") = "constant"
     step_size: int = Field(10, ge=1)
     gamma: float = Field(0.5, gt=0, le=1)
     min_lr: float = Field(0.0, ge=0)
     warmup_steps: int = Field(0, ge=0)
+    warmup_epochs: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_warmup(self) -> ScheduleConfig:
+        if self.warmup_steps and self.warmup_epochs:
+            raise ValueError("give the warm-up as warmup_steps or as warmup_epochs, not both")
+        return self
 
 
 class EarlyStoppingConfig(Section):
+    """Stop after `patience` epochs without a better `metric`; the first `min_epochs` epochs
+    (and, with `train.ema_epochs`, the epochs of the average's horizon) do not count toward
+    it, so the averaged model has had the time to move before a run can stop."""
+
     metric: str = "token_accuracy"
     patience: int | None = Field(None, ge=1)
+    min_epochs: int = Field(0, ge=0)
 
 
 class TrainConfig(Section):
@@ -290,7 +306,13 @@ class TrainConfig(Section):
     instead), or when a finite loss exceeds `divergence_factor` times the mean of the first 10
     updates' losses (at least ln C, a uniform guess over C labels, for classifying outputs),
     all per step, target label, sequence or value as the output's loss is; `divergence_factor:
-    null` turns that check off."""
+    null` turns that check off.
+
+    `ema`: the weights' moving average, evaluated and kept, with a decay per optimiser step;
+    `ema_epochs`: the same with a horizon in epochs (decay 1 − 1/(horizon × steps per epoch)),
+    which means the same whatever the data's size; `ema_bias_correction`: start the average
+    from zero and divide by 1 − decay^steps, as Adam corrects its moments, so early averages
+    are not dominated by the initial weights (`train/average.py`)."""
 
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(32, ge=1)
@@ -302,8 +324,20 @@ class TrainConfig(Section):
     bucket: bool = True
     threads: int | None = Field(None, ge=1)
     ema: float | None = Field(None, gt=0, lt=1)
+    ema_epochs: float | None = Field(None, gt=0)
+    ema_bias_correction: bool = False
     on_nonfinite: Literal["stop", "skip_batch"] = "stop"
     divergence_factor: float | None = Field(100.0, gt=1)
+
+    @model_validator(mode="after")
+    def _one_average(self) -> TrainConfig:
+        if self.ema is not None and self.ema_epochs is not None:
+            raise ValueError("give the weight average as train.ema (a decay per step) or as "
+                             "train.ema_epochs (a horizon in epochs), not both")
+        if self.ema_bias_correction and self.ema is None and self.ema_epochs is None:
+            raise ValueError("train.ema_bias_correction needs a weight average: set train.ema "
+                             "or train.ema_epochs")
+        return self
 
 
 class OutputConfig(Section):

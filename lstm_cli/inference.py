@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lstm_cli.data.batching import Batch, make_batch
-from lstm_cli.data.encoding import encode_example
+from lstm_cli.data.encoding import encode_example, unseen_gold_labels
 from lstm_cli.data.prepare import check_sequence_targets, window_spec
 from lstm_cli.data.types import Example
+from lstm_cli.data.vocab import IGNORE_LABEL
 from lstm_cli.data.windows import make_windows, stitch
 from lstm_cli.eval.metrics import evaluate_labels, evaluate_strings, seen_unseen_accuracy
 from lstm_cli.eval.sequence_metrics import evaluate_classes, evaluate_values
@@ -104,18 +105,22 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
              batch_size: int = 64) -> dict:
     """The accuracy report of the model on labelled examples (see eval.metrics), with `loss`.
 
+    Gold labels never seen in training are scored as errors (the model cannot predict them),
+    as conlleval does; the report then lists them with their token counts under
+    `unseen_labels`, and `loss` covers only the sequences without them.
+
     Outputs with one target per sequence or real targets (`last_softmax`, `regression`) get the
     reports of `eval.sequence_metrics`."""
     targets = model.tagger.output.targets
     if targets.report in ("classes", "values"):
         return _evaluate_sequences(model, examples, batch_size)
-    labels = model.vocabs.labels
+    unseen = unseen_gold_labels(examples, model.vocabs)
+    if unseen:
+        predictions, loss = _predict_past_unseen(model, examples, batch_size)
+    else:
+        predictions, loss = _predict(model, examples, batch_size, with_probs=False,
+                                     with_labels=True)
     gold = [getattr(example, targets.example_field) or [] for example in examples]
-    first = next((example for example, sequence in zip(examples, gold, strict=True)
-                  if labels.unseen(sequence)), None)
-    if first is not None:                           # name the first sequence holding one
-        labels.check({label for sequence in gold for label in sequence}, source=first.source)
-    predictions, loss = _predict(model, examples, batch_size, with_probs=False, with_labels=True)
     if targets.report == "strings":
         report = evaluate_strings(gold, [p.labels for p in predictions])
     else:
@@ -125,7 +130,25 @@ def evaluate(model: TrainedModel, examples: Sequence[Example], *,
             report.update(seen_unseen_accuracy([example.tokens for example in examples], gold,
                                                pred, model.vocabs.tokens.is_trained))
     report["loss"] = loss
+    if unseen:
+        report["unseen_labels"] = unseen
     return report
+
+
+def _predict_past_unseen(model: TrainedModel, examples: Sequence[Example],
+                         batch_size: int) -> tuple[list[Prediction], float | None]:
+    """Predictions for every example, and the loss over the examples whose gold labels were
+    all seen in training (a label without an id has no loss; None when no example is left)."""
+    known = model.vocabs.labels.ids
+    scorable = [all(label in known or label == IGNORE_LABEL for label in example.labels or ())
+                for example in examples]
+    clean = [example for example, ok in zip(examples, scorable, strict=True) if ok]
+    rest = [example for example, ok in zip(examples, scorable, strict=True) if not ok]
+    clean_predictions, loss = _predict(model, clean, batch_size, with_probs=False,
+                                       with_labels=True) if clean else ([], None)
+    rest_predictions = iter(predict(model, rest, batch_size=batch_size))
+    clean_iter = iter(clean_predictions)
+    return [next(clean_iter) if ok else next(rest_predictions) for ok in scorable], loss
 
 
 def _evaluate_sequences(model: TrainedModel, examples: Sequence[Example],

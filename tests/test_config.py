@@ -84,3 +84,15 @@ def test_overrides_are_typed_and_checked(tmp_path):
         load_config(path, ["model.hidden_size"])
     with pytest.raises(ConfigError, match="model.hidden_size"):
         load_config(path, ["model.hidden_size=big"])
+
+
+@pytest.mark.parametrize(("train", "message"), [
+    ({"ema": 0.99, "ema_epochs": 2.0}, "not both"),
+    ({"ema_bias_correction": True}, "needs a weight average"),
+    ({"schedule": {"warmup_steps": 10, "warmup_epochs": 1.0}}, "not both"),
+])
+def test_conflicting_average_or_warmup_settings_are_config_errors(tmp_path, train, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"train": train}))
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

@@ -10,7 +10,6 @@ import pytest
 from lstm_cli.config import Config
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import Vocabs
-from lstm_cli.errors import DataError
 from lstm_cli.inference import evaluate, predict
 from lstm_cli.model import TrainedModel, build_model
 from tests.cli.helpers import make_sequences
@@ -66,12 +65,19 @@ def test_evaluate_scores_what_predict_says():
     assert np.isfinite(report["loss"]) and report["loss"] > 0
 
 
-def test_evaluate_names_the_first_sequence_with_a_label_never_seen_in_training():
+def test_evaluate_scores_labels_never_seen_in_training_as_errors():
     model, data = untrained(), examples(4, 2)
-    data[2] = Example(tokens=["paris"], labels=["B-NEW"], source="test.txt:9")
-    with pytest.raises(DataError, match="B-NEW") as caught:
-        evaluate(model, data)
-    assert caught.value.path == "test.txt:9"
+    data[2] = Example(tokens=["paris", "news"], labels=["B-NEW", "O"], source="test.txt:9")
+    report = evaluate(model, data, batch_size=4)
+    assert report["unseen_labels"] == {"B-NEW": 1}
+    predicted = [p.labels for p in predict(model, data)]             # the same predictions
+    pairs = [(g, p) for e, labels in zip(data, predicted, strict=True)
+             for g, p in zip(e.labels, labels, strict=True)]
+    assert report["token_accuracy"] == pytest.approx(np.mean([g == p for g, p in pairs]))
+    assert report["per_label"]["B-NEW"]["recall"] == 0.0
+    clean = evaluate(model, [e for i, e in enumerate(data) if i != 2], batch_size=4)
+    assert report["loss"] == clean["loss"]                # over the sequences without them
+    assert "unseen_labels" not in clean
 
 
 def test_a_windowed_model_predicts_every_token_once():

@@ -12,7 +12,7 @@ from lstm_cli.cli.common import print_json, stdout_console
 from lstm_cli.cli.main import app
 from lstm_cli.data.prepare import load_splits, read_examples
 from lstm_cli.errors import LstmError
-from lstm_cli.eval.report import report_table
+from lstm_cli.eval.report import report_table, unseen_labels_text
 from lstm_cli.inference import evaluate
 from lstm_cli.model import load_model
 from lstm_cli.plots import plot_confusion, require_matplotlib
@@ -52,6 +52,9 @@ def eval_cli(
     reports = []
     for name, examples in _datasets(model, data):
         report = evaluate(model, examples)
+        if report.get("unseen_labels"):
+            typer.echo(f"warning: {name} holds gold labels never seen in training, scored as "
+                       f"errors: {unseen_labels_text(report['unseen_labels'])}", err=True)
         report["checkpoint"] = str(checkpoint)
         report["data"] = name
         reports.append(report)

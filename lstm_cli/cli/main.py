@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Export weights in PyTorch's state_dict layout and gate order."),
     "gradcheck": ("gradcheck", "Check the config's model gradients against finite differences "
                                "(float64, tiny sizes)."),
+    "init": ("init_cmd", "Inspect labelled data and write a complete, commented config for "
+                         "it."),
     "predict": ("predict", "Label new sequences with a trained model."),
     "report": ("report", "One row per run: the config keys that differ, best epoch, dev and test "
                          "scores, wall\ntime and tokens/s; points run with several seeds get "

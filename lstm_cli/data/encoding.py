@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from lstm_cli.data.affixes import affix_value, affix_values
 from lstm_cli.data.types import Example
-from lstm_cli.data.vocab import Vocabs
+from lstm_cli.data.vocab import IGNORE_LABEL, Vocabs
 from lstm_cli.errors import DataError
 
 
@@ -43,11 +44,32 @@ class EncodedExample:
 def encode_examples(examples: Sequence[Example], vocabs: Vocabs) -> list[EncodedExample]:
     """Encode every example; a DataError lists all labels never seen in training at once
     (naming the first sequence holding one), or names a sequence whose features differ."""
+    _check_encodable(examples, vocabs, per_token_labels=True)
+    return [encode_example(example, vocabs) for example in examples]
+
+
+def unseen_gold_labels(examples: Sequence[Example], vocabs: Vocabs) -> dict[str, int]:
+    """Per-token gold labels of `examples` never seen in training -> how many tokens hold
+    each (sorted by label; empty when every label is known). Such tokens can only be scored
+    as errors, as conlleval does. A sequence whose features differ from training's, or a CTC
+    target or sequence label never seen, is still a DataError (no score could count them)."""
+    _check_encodable(examples, vocabs, per_token_labels=False)
+    known = vocabs.labels.ids
+    counts = Counter(label for example in examples for label in example.labels or ()
+                     if label not in known and label != IGNORE_LABEL)
+    return dict(sorted(counts.items()))
+
+
+def _check_encodable(examples: Sequence[Example], vocabs: Vocabs, *,
+                     per_token_labels: bool) -> None:
+    """DataError for differing features or for labels never seen in training (per-token
+    labels only when `per_token_labels`), naming the first sequence at fault."""
     unseen: set[str] = set()
     first_source = None
     for example in examples:
-        new = vocabs.labels.unseen([*(example.labels or ()), *(example.target or ()),
-                                    *_sequence_label(example)])
+        labels = [*(example.labels or ()), *(example.target or ()), *_sequence_label(example)] \
+            if per_token_labels else [*(example.target or ()), *_sequence_label(example)]
+        new = vocabs.labels.unseen(labels)
         if new and first_source is None:
             first_source = example.source
         unseen.update(new)
@@ -55,7 +77,6 @@ def encode_examples(examples: Sequence[Example], vocabs: Vocabs) -> list[Encoded
             raise DataError(f"expected the features {_names(vocabs.features)} of the training "
                             f"data, found {_names(example.features)}", path=example.source)
     vocabs.labels.check(unseen, source=first_source)
-    return [encode_example(example, vocabs) for example in examples]
 
 
 class WordTypeCache:

@@ -79,13 +79,14 @@ def load_splits(config: Config, *, warn: Warn | None = None) -> Splits:
     if test is not None:
         sources["test"] = data.test
     if data.split is not None:
-        if dev is not None or test is not None:
+        if dev is not None or (test is not None and data.split.test):
             raise ConfigError("data.split cuts dev/test out of data.train; do not also give "
-                              "data.dev or data.test")
+                              "data.dev, nor data.test unless data.split.test is 0")
         split = data.split
         parts = split_examples(train, {"train": split.train, "dev": split.dev,
                                        "test": split.test}, seed=split.seed)
-        train, dev, test = parts["train"], parts.get("dev") or None, parts.get("test") or None
+        train, dev = parts["train"], parts.get("dev") or None
+        test = parts.get("test") or test
         for name in ("train", "dev", "test"):
             if parts.get(name):
                 sources[name] = f"{data.train} ({name} part of split seed {split.seed})"

@@ -84,6 +84,9 @@ def _summary_rows(report: dict) -> list[list[str]]:
                   _pct(report["seen_token_accuracy"])],
                  [f"… on words unseen in training ({unseen})",
                   _pct(report["unseen_token_accuracy"])]]
+    if report.get("unseen_labels"):
+        rows.append(["Gold labels never seen in training (scored as errors)",
+                     unseen_labels_text(report["unseen_labels"])])
     rows += [["Sequence accuracy", _pct(report["sequence_accuracy"])],
              ["Macro precision", _pct(report["macro"]["precision"])],
              ["Macro recall", _pct(report["macro"]["recall"])],
@@ -97,6 +100,12 @@ def _summary_rows(report: dict) -> list[list[str]]:
                  ["Entity recall", _pct(entity["recall"])],
                  ["Entity F1", _pct(entity["f1"])]]
     return rows
+
+
+def unseen_labels_text(unseen: dict[str, int]) -> str:
+    """`I-LST (3 tokens), B-X (1 token)` for a report's `unseen_labels`."""
+    return ", ".join(f"{label} ({count} token{'s' if count != 1 else ''})"
+                     for label, count in unseen.items())
 
 
 def report_sections(report: dict) -> list[Section]:

@@ -2,6 +2,14 @@
 
 After every optimiser step:  w̄ ← d·w̄ + (1 − d)·w.
 
+The decay d is `train.ema` (per step), or comes from a horizon in epochs, `train.ema_epochs`
+= H: d = 1 − 1/(H·S) with S optimiser steps per epoch, so the average spans the same share of
+training whatever the dataset's size (`ema_decay`). Started from the initial weights w_0, after
+t steps w̄_t = d^t·w_0 + (1 − d)·Σ_{i≤t} d^(t−i)·w_i: for t well below the horizon the initial
+weights dominate. With bias correction (`train.ema_bias_correction`, as Adam corrects its
+moments) the sum starts from zero instead and is read as w̄_t / (1 − d^t), a weighted mean of
+the weights after steps 1 … t only (before any step, the weights themselves).
+
 A parameter that a lazy optimiser updates row by row (an embedding table) is averaged lazily: a
 row that kept the value w for k steps has w̄ ← d^k·w̄ + (1 − d^k)·w, the same sum as k single
 steps, so each row is brought up to date only when it changes again (from a copy of its value
@@ -15,6 +23,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from lstm_cli.config import TrainConfig
 from lstm_cli.engine.backend import xp
 from lstm_cli.errors import CheckpointError
 from lstm_cli.train.optim import BlockScratch, blocks
@@ -29,11 +38,13 @@ class WeightAverage:
     """
 
     def __init__(self, params: Mapping[str, np.ndarray], decay: float, *,
-                 row_sparse: Iterable[str] = ()) -> None:
+                 row_sparse: Iterable[str] = (), bias_correction: bool = False) -> None:
         self.params = params
         self.decay = decay
+        self.bias_correction = bias_correction
         self.steps = 0
-        self.average = {name: value.copy() for name, value in params.items()}
+        self.average = {name: xp.zeros_like(value) if bias_correction else value.copy()
+                        for name, value in params.items()}
         self.last = {name: xp.zeros(len(params[name]), dtype=np.int64) for name in row_sparse}
         self.held = {name: params[name].copy() for name in self.last}
         self._scratch = BlockScratch(1)
@@ -66,11 +77,18 @@ class WeightAverage:
             self.last[name][changed] = self.steps
 
     def averaged(self) -> dict[str, np.ndarray]:
-        """w̄ of every parameter as of the last update (lazy ones computed, the rest as kept)."""
+        """w̄ of every parameter as of the last update (lazy ones computed, the rest as kept;
+        with bias correction, divided by 1 − d^t, and before any update the weights)."""
         out = dict(self.average)
         for name, last in self.last.items():
             out[name] = _caught_up(self.average[name].copy(), self.held[name], self.decay,
                                    self.steps - last)
+        if self.bias_correction:
+            if self.steps == 0:
+                return {name: value.copy() for name, value in self.params.items()}
+            scale = 1.0 - self.decay ** self.steps
+            out = {name: (average / scale).astype(average.dtype, copy=False)
+                   for name, average in out.items()}
         return out
 
     @contextmanager
@@ -115,3 +133,14 @@ def _caught_up(average: np.ndarray, held: np.ndarray, decay: float,
     average *= kept
     average += (1 - kept) * held
     return average
+
+
+def ema_decay(train: TrainConfig, steps_per_epoch: int) -> float | None:
+    """The per-step decay of the weight average: `train.ema`, else 1 − 1/(H·S) for the horizon
+    H = `train.ema_epochs` over S = `steps_per_epoch` optimiser steps (0 when H·S ≤ 1: no
+    averaging), else None (no average)."""
+    if train.ema is not None:
+        return train.ema
+    if train.ema_epochs is None:
+        return None
+    return 1.0 - 1.0 / max(train.ema_epochs * steps_per_epoch, 1.0)

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from lstm_cli import fsutil
 from lstm_cli.config import Config
 from lstm_cli.data.batching import Batch, iter_batches
-from lstm_cli.data.encoding import EncodedExample, encode_examples
+from lstm_cli.data.encoding import EncodedExample, encode_examples, unseen_gold_labels
 from lstm_cli.data.prepare import Splits, load_splits, window_spec
 from lstm_cli.data.vectors import build_embedding_matrix, read_vectors
 from lstm_cli.data.vocab import Vocabs
@@ -36,10 +36,10 @@ from lstm_cli.data.windows import make_windows
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import LstmError
 from lstm_cli.eval.metric_registry import higher_is_better
-from lstm_cli.eval.report import write_report
+from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
-from lstm_cli.train.average import WeightAverage
+from lstm_cli.train.average import WeightAverage, ema_decay
 from lstm_cli.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lstm_cli.train.divergence import DivergenceGuard
 from lstm_cli.train.lock import RunLock
@@ -140,7 +140,8 @@ class Updater:
     """One training step for `tagger` under `config.train`: gradients, clipping, the optimiser
     (`optimizer`) and the weight average (`average`, None without `train.ema`)."""
 
-    def __init__(self, config: Config, tagger: SequenceTagger) -> None:
+    def __init__(self, config: Config, tagger: SequenceTagger, *,
+                 steps_per_epoch: int | None = None) -> None:
         opt = config.train.optimizer
         self.tagger = tagger
         self.clip_norm = config.train.clip_norm
@@ -150,8 +151,12 @@ class Updater:
                                         **optimizer_options(opt))
         row_sparse = [name for name in tagger.row_sparse_names()
                       if name in self.optimizer.trainable] if opt.lazy else []
-        self.average = WeightAverage(self.params, config.train.ema, row_sparse=row_sparse) \
-            if config.train.ema else None
+        if config.train.ema_epochs is not None and steps_per_epoch is None:
+            raise ValueError("train.ema_epochs needs the number of steps per epoch")
+        decay = ema_decay(config.train, steps_per_epoch or 1)
+        self.average = None if decay is None else WeightAverage(
+            self.params, decay, row_sparse=row_sparse,
+            bias_correction=config.train.ema_bias_correction)
 
     def step(self, batch: Batch, lr: float, rng: np.random.Generator, *,
              observe: Callable[[np.ndarray, Batch], None] | None = None
@@ -288,21 +293,22 @@ class _Run:
         """Check dev/test labels, write config.yaml, build the updater (restoring optimiser
         and average state on resume), the guard, the schedule and the encoded training data."""
         config, trained, splits = self.config, self.trained, self.splits
-        for examples in (splits.dev, splits.test):   # unseen labels: an error now, not later
-            if examples:
-                encode_examples(examples, trained.vocabs)
+        for name in ("dev", "test"):                 # bad features: an error now, not later
+            if getattr(splits, name):
+                _warn_unseen_labels(name, getattr(splits, name), trained.vocabs, self.log)
         fsutil.atomic_write_text(self.run_dir / "config.yaml", config.to_yaml())
         tagger = trained.tagger
-        self.updater = Updater(config, tagger)
+        train_examples = _training_examples(config, splits)
+        self.train_encoded = encode_examples(train_examples, trained.vocabs)
+        steps_per_epoch = math.ceil(len(self.train_encoded) / config.train.batch_size)
+        self.updater = Updater(config, tagger, steps_per_epoch=steps_per_epoch)
         checkpoint = self.checkpoint
         if checkpoint is not None and checkpoint.optimizer_state is not None:
             self.updater.optimizer.load_state_dict(*checkpoint.optimizer_state)
         if self.updater.average is not None and checkpoint is not None:
             self.updater.average.load_state_dict(checkpoint.extra_arrays)
         self.guard = DivergenceGuard(config, tagger.output.num_scores, self.last_dir, self.log)
-        self.schedule = make_schedule(schedule_options(config))
-        train_examples = _training_examples(config, splits)
-        self.train_encoded = encode_examples(train_examples, trained.vocabs)
+        self.schedule = make_schedule(schedule_options(config, steps_per_epoch))
         tagger.word_dropout = word_dropout_table(config, trained.vocabs, train_examples)
         self.metric = config.train.early_stopping.metric if splits.dev else "train_loss"
         self.log(f"training on {len(splits.train)} sequences ({splits.sources['train']}), dev "
@@ -369,7 +375,7 @@ class _Run:
         state.epoch_loss, state.epoch_tokens, state.epoch_seconds = 0.0, 0, 0.0
         if improved:
             state.best_metric, state.best_epoch, state.bad_epochs = value, epoch, 0
-        else:
+        elif epoch > patience_start(self.config):
             state.bad_epochs += 1
         append_metrics(self.run_dir / "metrics.jsonl", record)
         self.history.append(record)
@@ -405,6 +411,24 @@ class _Run:
             return evaluate(self.trained, dev)
         with ema.swapped_in():
             return evaluate(self.trained, dev)
+
+
+def _warn_unseen_labels(name: str, examples, vocabs: Vocabs, log: RunLog) -> None:
+    """Warn once about gold labels of a dev or test split never seen in training: they are
+    scored as errors (`inference.evaluate`), not refused."""
+    unseen = unseen_gold_labels(examples, vocabs)
+    if unseen:
+        log(f"warning: the {name} data holds {len(unseen)} label(s) never seen in training: "
+            f"{unseen_labels_text(unseen)}; the model cannot predict them, so they are scored "
+            "as errors")
+
+
+def patience_start(config: Config) -> int:
+    """The last epoch that early stopping's patience does not count: `min_epochs`, or the
+    weight average's horizon in whole epochs (`train.ema_epochs`, rounded up) if later."""
+    train = config.train
+    horizon = math.ceil(train.ema_epochs) if train.ema_epochs is not None else 0
+    return max(train.early_stopping.min_epochs, horizon)
 
 
 def _check_resumable(config: Config, saved: dict[str, Any], last_dir: Path) -> None:

@@ -8,9 +8,10 @@ from typing import Any
 from lstm_cli.config import Config, OptimizerConfig
 
 
-def schedule_options(config: Config) -> dict[str, Any]:
-    """`make_schedule`'s options: the schedule's name, the base rate, warm-up and its own keys
-    (cosine also needs `train.epochs`)."""
+def schedule_options(config: Config, steps_per_epoch: int) -> dict[str, Any]:
+    """`make_schedule`'s options: the schedule's name, the base rate, warm-up (in steps:
+    `warmup_steps`, or `warmup_epochs` × `steps_per_epoch` rounded) and its own keys (cosine
+    also needs `train.epochs`)."""
     schedule = config.train.schedule
     by_name = {"step": ("step_size", "gamma"), "exponential": ("gamma",),
                "cosine": ("min_lr",)}
@@ -18,7 +19,8 @@ def schedule_options(config: Config) -> dict[str, Any]:
     if schedule.name == "cosine":
         options["total_epochs"] = config.train.epochs
     return {"name": schedule.name, "lr": config.train.optimizer.lr,
-            "warmup_steps": schedule.warmup_steps, **options}
+            "warmup_steps": schedule.warmup_steps
+            or round(schedule.warmup_epochs * steps_per_epoch), **options}
 
 
 def optimizer_options(opt: OptimizerConfig) -> dict[str, Any]:

@@ -53,12 +53,23 @@ def test_eval_of_a_missing_checkpoint_exits_2(tmp_path, cli):
     assert "no such checkpoint or run directory" in result.err
 
 
-def test_eval_with_labels_training_never_saw_exits_2_naming_them(trained_run, cli, tmp_path):
+def test_eval_scores_labels_training_never_saw_as_errors_and_lists_them(trained_run, cli,
+                                                                        tmp_path):
     data = tmp_path / "new-labels.txt"
-    data.write_text("paris\tB-LOC\nzurich\tB-CITY\n\nbbc\tB-BRAND\n\n")
-    result = cli("eval", trained_run["run"], "--data", data)
-    assert result.code == 2
-    assert "B-BRAND" in result.err and "B-CITY" in result.err and str(data) in result.err
+    data.write_text("paris\tB-LOC\n\nzurich\tB-CITY\n\nbbc\tB-BRAND\nnews\tI-BRAND\n\n")
+    result = cli("eval", trained_run["run"], "--data", data, "--json")
+    assert result.code == 0, result.err
+    assert result.err.count("never seen in training") == 1
+    assert "B-BRAND (1 token)" in result.err and "B-CITY (1 token)" in result.err
+    report = json.loads(result.out)
+    assert report["unseen_labels"] == {"B-BRAND": 1, "B-CITY": 1, "I-BRAND": 1}
+    assert report["num_tokens"] == 4 and report["token_accuracy"] <= 0.25
+    assert report["entity"]["gold"] == 3               # the LOC, CITY and BRAND chunks
+    assert report["entity"]["per_type"]["BRAND"]["correct"] == 0
+    assert report["entity"]["per_type"]["CITY"]["correct"] == 0
+    assert report["loss"] is not None                  # over the one sequence without them
+    table = cli("eval", trained_run["run"], "--data", data).out
+    assert "never seen in training" in table and "I-BRAND (1 token)" in table
 
 
 def test_eval_reports_accuracy_on_seen_and_unseen_words(trained_run, cli):

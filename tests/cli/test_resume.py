@@ -62,8 +62,12 @@ def test_resume_after_an_epoch_matches_an_uninterrupted_run(tiny, cli):
 
 
 @pytest.mark.parametrize("overrides", [[], ["--set", "train.ema=0.9", "--set",
-                                             "train.optimizer.lazy=true"]],
-                         ids=["plain", "lazy-rows-and-average"])
+                                             "train.optimizer.lazy=true"],
+                                       ["--set", "train.ema_epochs=1.5", "--set",
+                                        "train.ema_bias_correction=true", "--set",
+                                        "train.optimizer.lazy=true", "--set",
+                                        "train.schedule.warmup_epochs=0.5"]],
+                         ids=["plain", "lazy-rows-and-average", "epoch-horizon-corrected"])
 def test_sigint_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny, cli, monkeypatch,
                                                                    overrides):
     """A real SIGINT, sent from inside the 7th batch (epoch 2, batch 2 of 5)."""

@@ -238,3 +238,15 @@ def test_char_cnn_trains_and_evaluates_from_the_checkpoint(tiny, cli):
     assert evaluated.code == 0, evaluated.err
     assert json.loads(evaluated.out)["token_accuracy"] == json.loads(
         (run / "report.json").read_text())["token_accuracy"]
+
+
+def test_train_scores_dev_and_test_labels_training_never_saw(tiny, cli):
+    with tiny["test"].open("a") as test:
+        test.write("paris\tB-LOC\nlist\tI-LST\n\n")   # I-LST is in no training sentence
+    result = cli("train", tiny["config"], "--out", tiny["dir"] / "run")
+    assert result.code == 0, result.err
+    assert result.err.count("warning: the test data holds 1 label(s) never seen") == 1
+    assert "I-LST (1 token)" in result.err
+    report = json.loads((tiny["dir"] / "run" / "report.json").read_text())
+    assert report["unseen_labels"] == {"I-LST": 1}
+    assert "I-LST (1 token)" in (tiny["dir"] / "run" / "report.md").read_text()

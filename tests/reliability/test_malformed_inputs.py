@@ -160,9 +160,9 @@ def evil_npz() -> bytes:
 
 def ckpt_case(id: str, command: list[str], mutate: Callable[[Path], None] | None,
               expect: list[str], sub: bool = False, kind: str = "plain",
-              extra: dict[str, FileSpec] | None = None) -> Case:
+              extra: dict[str, FileSpec] | None = None, code: int = 2) -> Case:
     return Case(id, command, expect, {"ckpt": checkpoint(mutate, kind), **(extra or {})},
-                sub=sub)
+                code=code, sub=sub)
 
 
 EVAL = ["eval", "ckpt", "--data", "dev.txt"]
@@ -265,9 +265,9 @@ CASES: list[Case] = [
                                                          "data.max_length": 5})}, code=0),
     conll_case("data-feature-column-missing", GOOD_TRAIN, ["bad.txt:1", "feature 'pos'"],
                **{"data.feature_columns": {"pos": 5}, "model.features": {"pos": 4}}),
-    Case("data-dev-labels-unseen", ["train", "c.yaml", "--out", "run"],
-         ["dev.txt:4", "never seen", "B-ORG"],
-         {"dev.txt": "paris\tB-LOC\nnews\tO\n\nbbc\tB-ORG\n\n"}),
+    Case("data-dev-labels-unseen-scored", ["train", "c.yaml", "--out", "run"],
+         ["never seen in training", "B-ORG (1 token)", "scored as errors"],
+         {"dev.txt": "paris\tB-LOC\nnews\tO\n\nbbc\tB-ORG\n\n"}, code=0),
     Case("data-conllu-field-count", ["train", "c.yaml", "--out", "run"],
          ["bad.conllu:2", "10 tab-separated fields"],
          {"bad.conllu": "# sent_id = 1\n1\tThe\tthe\tDET\n\n",
@@ -358,8 +358,8 @@ CASES: list[Case] = [
     Case("resume-without-a-run", ["train", "c.yaml", "--out", "fresh", "--resume"],
          ["fresh/checkpoints/last", "not found"]),
     # --- eval and predict inputs --------------------------------------------------------------
-    ckpt_case("eval-labels-never-seen", ["eval", "ckpt", "--data", "gold.txt"], None,
-              ["gold.txt:3", "never seen", "B-MISC"], sub=True,
+    ckpt_case("eval-labels-never-seen-scored", ["eval", "ckpt", "--data", "gold.txt"], None,
+              ["never seen in training", "B-MISC (1 token)"], sub=True, code=0,
               extra={"gold.txt": "paris\tB-LOC\n\nzurich\tB-MISC\n\n"}),
     ckpt_case("eval-wrong-columns", ["eval", "ckpt", "--data", "gold.txt"], None,
               ["gold.txt:2", "columns"], extra={"gold.txt": "paris\tB-LOC\nnew york B-LOC\n\n"}),

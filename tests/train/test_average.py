@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lstm_cli.config import TrainConfig
 from lstm_cli.errors import CheckpointError
-from lstm_cli.train.average import WeightAverage
+from lstm_cli.train.average import WeightAverage, ema_decay
 
 
 def test_average_is_the_exponential_moving_average_of_the_weights():
@@ -84,3 +85,61 @@ def test_loading_a_state_without_the_lazy_bookkeeping_is_a_checkpoint_error():
     dense_state = WeightAverage(params, 0.9).state_dict()
     with pytest.raises(CheckpointError, match="ema_last.table"):
         WeightAverage(params, 0.9, row_sparse=["table"]).load_state_dict(dense_state)
+
+
+def _closed_form_corrected(weights: list[np.ndarray], decay: float) -> np.ndarray:
+    """Σ_i d^(t−i)·(1 − d)·w_i / (1 − d^t) over the weights after steps i = 1 … t."""
+    t = len(weights)
+    total = sum(decay ** (t - i) * (1 - decay) * w for i, w in enumerate(weights, start=1))
+    return total / (1 - decay**t)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_bias_corrected_average_equals_the_closed_form(lazy):
+    params = {"table": np.arange(14.0).reshape(7, 2), "dense": np.zeros(3)}
+    average = WeightAverage(params, 0.9, row_sparse=["table"] if lazy else [],
+                            bias_correction=True)
+    assert average.averaged()["dense"].tolist() == [0.0, 0.0, 0.0]   # no step: the weights
+    history = {"table": [], "dense": []}
+    for rows, table_rows, dense in _trajectory(12):
+        params["table"][rows] = table_rows
+        params["dense"][...] = dense
+        average.update({"table": rows} if lazy else None)
+        for name, value in params.items():
+            history[name].append(value.copy())
+    for name, weights in history.items():
+        np.testing.assert_allclose(average.averaged()[name],
+                                   _closed_form_corrected(weights, 0.9), rtol=1e-12)
+
+
+def test_bias_corrected_average_after_one_step_is_that_step_s_weights():
+    params = {"w": np.array([100.0])}
+    average = WeightAverage(params, 0.999, bias_correction=True)
+    params["w"][...] = 3.0
+    average.update()
+    np.testing.assert_allclose(average.averaged()["w"], [3.0])    # not 0.999·100 + 0.001·3
+
+
+def test_bias_corrected_lazy_average_resumed_from_its_state_continues_bit_for_bit():
+    def fresh(params):
+        return WeightAverage(params, 0.9, row_sparse=["table"], bias_correction=True)
+
+    params = {"table": np.arange(14.0).reshape(7, 2), "dense": np.zeros(3)}
+    _, whole = _run(lazy=True, steps=40, average=fresh(params), params=params)
+    params = {"table": np.arange(14.0).reshape(7, 2), "dense": np.zeros(3)}
+    _, first = _run(lazy=True, steps=25, average=fresh(params), params=params)
+    state = {key: value.copy() for key, value in first.state_dict().items()}
+    resumed = fresh(params)
+    resumed.load_state_dict(state)
+    _run(lazy=True, steps=40, average=resumed, params=params, start=25)
+    for name, expected in whole.averaged().items():
+        np.testing.assert_array_equal(resumed.averaged()[name], expected)
+
+
+@pytest.mark.parametrize(("epochs", "steps", "expected"),
+                         [(2.0, 50, 0.99), (0.5, 4, 0.5), (0.1, 3, 0.0)])
+def test_ema_epochs_is_a_horizon_of_that_many_epochs_of_steps(epochs, steps, expected):
+    train = TrainConfig(ema_epochs=epochs)
+    assert ema_decay(train, steps) == pytest.approx(expected)
+    assert ema_decay(TrainConfig(ema=0.998), steps) == 0.998          # per step, as before
+    assert ema_decay(TrainConfig(), steps) is None
