@@ -11,7 +11,7 @@ tokeniser recorded in the checkpoint (`data.tokenizer`) or the one given. `lstm 
 thin layer over `Tagger`.
 
 Spans: for a model whose labels are written in a chunk scheme (IOB1, IOB2, IOBES, as
-`eval.chunks.detect_scheme` finds), every result carries the chunks `eval.chunks.extract_chunks`
+`data.schemes.detect_scheme` finds), every result carries the chunks `eval.chunks.extract_chunks`
 finds in its labels, the very chunks the conlleval-style scorer counts.
 """
 
@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_cli.data.schemes import detect_scheme
 from lstm_cli.data.types import Example
-from lstm_cli.eval.chunks import detect_scheme, extract_chunks
+from lstm_cli.eval.chunks import extract_chunks
 from lstm_cli.model import TrainedModel, load_model
 from lstm_cli.text.tokenize import Tokenizer, iter_sentences, load_tokenizer, words_of
 

@@ -45,9 +45,9 @@ from lstm_cli.data.conll import read_conll
 from lstm_cli.data.conllu import read_conllu
 from lstm_cli.data.files import iter_lines
 from lstm_cli.data.jsonl import read_jsonl
+from lstm_cli.data.schemes import detect_scheme, is_valid_sequence
 from lstm_cli.data.types import Example
 from lstm_cli.errors import DataError
-from lstm_cli.eval.chunks import detect_scheme, is_valid_sequence
 
 SPLITS = ("train", "dev", "test")
 DATA_SUFFIXES = (".conllu", ".conll", ".txt", ".tsv", ".bio", ".iob", ".iob2", ".jsonl",

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lstm_cli.eval.chunks import check_scheme, detect_scheme, score_chunks
+from lstm_cli.data.schemes import check_scheme, detect_scheme
+from lstm_cli.eval.chunks import score_chunks
 from lstm_cli.eval.scores import check_aligned, precision_recall_f1, ratio
 
 

@@ -4,18 +4,17 @@ import numpy as np
 import pytest
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 
-from lstm_cli.errors import ConfigError, DataError
-from lstm_cli.eval.chunks import (
+from lstm_cli.data.schemes import (
     allowed_ends,
     allowed_starts,
     allowed_transitions,
     crf_constraints,
     detect_scheme,
-    extract_chunks,
     is_valid_sequence,
-    score_chunks,
     split_label,
 )
+from lstm_cli.errors import ConfigError, DataError
+from lstm_cli.eval.chunks import extract_chunks, score_chunks
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 IOB2_LABELS = ["O", *(f"{p}-{t}" for t in TYPES for p in "BI")]

@@ -6,8 +6,8 @@ import pytest
 
 from lstm_cli.config import load_config
 from lstm_cli.data.prepare import load_splits
+from lstm_cli.data.schemes import is_valid_sequence
 from lstm_cli.eval.baseline import MostFrequentTag
-from lstm_cli.eval.chunks import is_valid_sequence
 from lstm_cli.inference import predict
 from lstm_cli.model import load_model
 from lstm_cli.train.loop import train
