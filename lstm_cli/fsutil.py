@@ -14,6 +14,9 @@ Each rename is atomic and followed by an fsync of the parent, so at every instan
 exists under `<name>` or, between steps 2 and 3 only, under `.<name>.old`. Readers call
 `readable_dir`, which falls back to `.<name>.old` when `<name>` is missing. POSIX only: directory
 fsync needs `os.open` on a directory.
+
+A temp tree whose pid no longer runs (`pid_is_alive`) was left by a crash; the run lock uses the
+same test for a stale lock.
 """
 
 from __future__ import annotations
@@ -111,3 +114,14 @@ def readable_dir(final_dir: str | Path) -> Path | None:
         return old_dir
     # A writer may have finished step 3 between the two checks above.
     return final_dir if final_dir.is_dir() else None
+
+
+def pid_is_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (signal 0 probes without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists but belongs to another user
+    return True

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from lstm_cli.checkpoint import Checkpoint, load_checkpoint, resolve_checkpoint
 from lstm_cli.config import Config, config_from_dict
 from lstm_cli.data.encoding import WordTypeCache
 from lstm_cli.data.schemes import crf_constraints, detect_scheme
@@ -22,7 +23,6 @@ from lstm_cli.data.vocab import Vocabs
 from lstm_cli.engine.backend import resolve_dtype
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import CheckpointError, ConfigError
-from lstm_cli.train.checkpoint import Checkpoint, load_checkpoint, resolve_checkpoint
 
 
 @dataclass

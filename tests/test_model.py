@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lstm_cli.checkpoint import save_checkpoint
 from lstm_cli.config import Config
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import CheckpointError, ConfigError
 from lstm_cli.inference import predict
 from lstm_cli.model import TrainedModel, build_model, load_model, model_meta
-from lstm_cli.train.checkpoint import save_checkpoint
 
 EXAMPLES = [Example(tokens=["new", "york", "news"], labels=["B-LOC", "I-LOC", "O"],
                     features={"pos": ["NNP", "NNP", "NN"]}),

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lstm_cli.checkpoint import load_checkpoint
 from lstm_cli.data.prepare import load_splits
 from lstm_cli.data.types import Example
 from lstm_cli.engine.outputs import OUTPUTS
 from lstm_cli.inference import predict
 from lstm_cli.model import load_model
-from lstm_cli.train.checkpoint import load_checkpoint
 from lstm_cli.train.metrics_log import flat_keys
 
 CHECKPOINTS = Path(__file__).resolve().parent / "fixtures" / "checkpoints"

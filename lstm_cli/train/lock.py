@@ -18,19 +18,9 @@ from pathlib import Path
 from types import TracebackType
 
 from lstm_cli.errors import LstmError
+from lstm_cli.fsutil import pid_is_alive
 
 LOCK_NAME = ".lock"
-
-
-def pid_is_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host (signal 0 probes without sending)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists but belongs to another user
-    return True
 
 
 class RunLock:

@@ -26,6 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from lstm_cli import fsutil
+from lstm_cli.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lstm_cli.config import Config
 from lstm_cli.data.batching import Batch, iter_batches
 from lstm_cli.data.encoding import EncodedExample, encode_examples, unseen_gold_labels
@@ -40,7 +41,6 @@ from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
 from lstm_cli.train.average import WeightAverage, ema_decay
-from lstm_cli.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lstm_cli.train.divergence import DivergenceGuard
 from lstm_cli.train.lock import RunLock
 from lstm_cli.train.metrics_log import (

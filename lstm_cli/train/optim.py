@@ -28,19 +28,13 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 
+from lstm_cli.checkpoint import OptimizerState
 from lstm_cli.engine.backend import xp
 from lstm_cli.errors import CheckpointError, ConfigError
-
-
-class OptimizerState(NamedTuple):
-    """What `Optimizer.state_dict` returns and `load_state_dict` takes."""
-
-    arrays: dict[str, np.ndarray]
-    scalars: dict[str, Any]
 
 
 def grad_norm(grads: Mapping[str, np.ndarray],

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lstm_cli.train.checkpoint import load_checkpoint
+from lstm_cli.checkpoint import load_checkpoint
 from tests.support import (  # noqa: F401  (re-exported for the tests here)
     REPO_ROOT,
     Result,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from lstm_cli.checkpoint import load_checkpoint
 from lstm_cli.engine.tagger import SequenceTagger
-from lstm_cli.train.checkpoint import load_checkpoint
 from tests.support import wait_for
 
 from .helpers import (

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from lstm_cli.train.checkpoint import load_checkpoint
+from lstm_cli.checkpoint import load_checkpoint
 
 from .helpers import assert_same_weights, tiny_config_dict, write_config
 

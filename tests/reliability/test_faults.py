@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from lstm_cli import fsutil
+from lstm_cli.checkpoint import load_checkpoint
 from lstm_cli.engine.tagger import SequenceTagger
-from lstm_cli.train.checkpoint import load_checkpoint
 from tests.support import wait_for
 
 from .helpers import GOOD_DEV, GOOD_TRAIN, REPO_ROOT, config_yaml, start_subprocess

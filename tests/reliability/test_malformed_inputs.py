@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_cli.train.checkpoint import FORMAT_VERSION
+from lstm_cli.checkpoint import FORMAT_VERSION
 
 from .helpers import GOOD_DEV, GOOD_TRAIN, config_yaml, npz_bytes, start_subprocess
 

@@ -31,14 +31,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from lstm_cli import fsutil
 from lstm_cli.errors import CheckpointError
-from lstm_cli.train.lock import pid_is_alive
-from lstm_cli.train.optim import OptimizerState
 
 FORMAT_VERSION = 1
 ARRAYS_FILE = "arrays.npz"
@@ -48,6 +46,14 @@ _RESERVED_META = ("format_version", "created", "arrays_sha256", "optimizer_state
 _NAMESPACES = ("param", "optim", "extra")
 _CHECKPOINT_FILES = {ARRAYS_FILE, META_FILE}
 _ZIP_MAGIC = b"PK\x03\x04"
+
+
+class OptimizerState(NamedTuple):
+    """An optimiser's state as a checkpoint holds it: what `train.optim.Optimizer.state_dict`
+    returns and `load_state_dict` takes."""
+
+    arrays: dict[str, np.ndarray]
+    scalars: dict[str, Any]
 
 
 @dataclass
@@ -241,5 +247,5 @@ def _remove_stale_tmp_dirs(directory: Path) -> None:
     for candidate in directory.parent.iterdir():
         pid = candidate.name.removeprefix(prefix)
         if (candidate.name.startswith(prefix) and pid.isdigit() and candidate.is_dir()
-                and not pid_is_alive(int(pid))):
+                and not fsutil.pid_is_alive(int(pid))):
             shutil.rmtree(candidate, ignore_errors=True)

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from lstm_cli import fsutil
-from lstm_cli.errors import CheckpointError
-from lstm_cli.train.checkpoint import (
+from lstm_cli.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
     resolve_checkpoint,
     save_checkpoint,
 )
+from lstm_cli.errors import CheckpointError
 from lstm_cli.train.optim import make_optimizer
 
 

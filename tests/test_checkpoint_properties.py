@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lstm_cli.checkpoint import ARRAYS_FILE, META_FILE, save_checkpoint
 from lstm_cli.config import Config
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import LstmError
 from lstm_cli.model import TrainedModel, build_model, load_model, model_meta
-from lstm_cli.train.checkpoint import ARRAYS_FILE, META_FILE, save_checkpoint
 from tests.properties import AWKWARD_PIECES, SECONDS_PER_CALL, file_bytes, nested_values
 from tests.support import time_limit
 
