@@ -20,9 +20,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
-from lstm_cli.data.affixes import affix_names
 from lstm_cli.errors import ConfigError
-from lstm_cli.eval.metric_registry import selectable_metrics
+from lstm_cli.metric_registry import selectable_metrics
 
 if TYPE_CHECKING:
     from lstm_cli.engine.outputs.base import OutputLayer, Targets
@@ -171,12 +170,6 @@ class AffixesConfig(Section):
         default_factory=lambda: [1, 2, 3, 4])
     shape: bool = True
     min_count: int = Field(1, ge=1)
-
-    def names(self) -> list[str]:
-        """The affix feature names these settings ask for (none while `dim` is 0)."""
-        if not self.dim:
-            return []
-        return affix_names(sorted(set(self.prefix)), sorted(set(self.suffix)), self.shape)
 
 
 class InitConfig(Section):

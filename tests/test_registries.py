@@ -11,7 +11,7 @@ from lstm_cli.engine.activations import ACTIVATIONS
 from lstm_cli.engine.cells import CELLS, LSTM_VARIANTS
 from lstm_cli.engine.outputs import OUTPUTS
 from lstm_cli.errors import ConfigError
-from lstm_cli.eval.metric_registry import METRICS, higher_is_better, selectable_metrics
+from lstm_cli.metric_registry import METRICS, higher_is_better, selectable_metrics
 from lstm_cli.train.optim import OPTIMIZERS
 from lstm_cli.train.schedule import SCHEDULES
 

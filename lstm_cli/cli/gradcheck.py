@@ -11,6 +11,7 @@ import typer
 from lstm_cli.cli.common import SET_OPTION, print_json
 from lstm_cli.cli.main import app
 from lstm_cli.config import load_config
+from lstm_cli.data.affixes import configured_affix_names
 from lstm_cli.data.batching import Batch, make_batch
 from lstm_cli.data.encoding import EncodedExample
 from lstm_cli.data.vocab import WORD_END, WORD_START, LabelVocab, Vocab, Vocabs
@@ -41,7 +42,7 @@ def tiny_problem(config, rng: np.random.Generator, labels: int = 4, frame_dim: i
                     features={name: Vocab([f"{name}{i}" for i in range(5)])
                               for name in config.model.features},
                     affixes={name: Vocab([f"{name}{i}" for i in range(5)])
-                             for name in config.model.affixes.names()},
+                             for name in configured_affix_names(config.model.affixes)},
                     chars=chars, max_word_chars=config.model.chars.max_length)
     feature_names = [*vocabs.features, *vocabs.affixes]
     examples = []

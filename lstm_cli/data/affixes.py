@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from lstm_cli.config import AffixesConfig
+
 _NAME = re.compile(r"(prefix|suffix)([1-9])$|shape$")
 
 
@@ -24,6 +26,13 @@ def affix_names(prefixes: Sequence[int] = (), suffixes: Sequence[int] = (),
     """The feature names for these prefix and suffix lengths (and the shape)."""
     return [*(f"prefix{n}" for n in prefixes), *(f"suffix{n}" for n in suffixes),
             *(["shape"] if shape else [])]
+
+
+def configured_affix_names(settings: AffixesConfig) -> list[str]:
+    """The affix feature names `model.affixes` asks for (none while its `dim` is 0)."""
+    if not settings.dim:
+        return []
+    return affix_names(sorted(set(settings.prefix)), sorted(set(settings.suffix)), settings.shape)
 
 
 def is_affix_name(name: str) -> bool:

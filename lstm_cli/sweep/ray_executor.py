@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from lstm_cli import fsutil
 from lstm_cli.errors import LstmError
-from lstm_cli.eval.metric_registry import higher_is_better
+from lstm_cli.metric_registry import higher_is_better
 from lstm_cli.sweep.capture import OUTPUT_FILE, last_line
 from lstm_cli.sweep.plan import STOPPED_FILE, Run, Sweep, split_runs, train_args
 from lstm_cli.sweep.progress import RunOutcome, SweepProgress, SweepResult

@@ -33,8 +33,8 @@ import yaml
 
 from lstm_cli.config import parse_yaml
 from lstm_cli.errors import ConfigError, LstmError
-from lstm_cli.eval.metric_registry import higher_is_better
 from lstm_cli.eval.report import markdown_cell
+from lstm_cli.metric_registry import higher_is_better
 from lstm_cli.plots import Curve
 from lstm_cli.sweep.plan import STOPPED_FILE, display_path, format_value, read_stopped, short_keys
 from lstm_cli.train.metrics_log import flat_keys, metric_value, read_metrics

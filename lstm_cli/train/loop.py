@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 from lstm_cli import fsutil
 from lstm_cli.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lstm_cli.config import Config
+from lstm_cli.data.affixes import configured_affix_names
 from lstm_cli.data.batching import Batch, iter_batches
 from lstm_cli.data.encoding import EncodedExample, encode_examples, unseen_gold_labels
 from lstm_cli.data.prepare import Splits, load_splits, window_spec
@@ -36,9 +37,9 @@ from lstm_cli.data.vocab import Vocabs
 from lstm_cli.data.windows import make_windows
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import LstmError
-from lstm_cli.eval.metric_registry import higher_is_better
 from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
+from lstm_cli.metric_registry import higher_is_better
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
 from lstm_cli.train.average import WeightAverage, ema_decay
 from lstm_cli.train.divergence import DivergenceGuard
@@ -107,7 +108,7 @@ def prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator
     frame_dim = 0 if splits.train[0].frames is None else int(splits.train[0].frames.shape[1])
     vocabs = Vocabs.build(splits.train, min_count=data.min_count, lowercase=data.lowercase,
                           digits=data.normalize_digits, chars=config.model.chars.dim > 0,
-                          affixes=() if frame_dim else affixes.names(),
+                          affixes=() if frame_dim else configured_affix_names(affixes),
                           affix_min_count=affixes.min_count,
                           max_word_chars=config.model.chars.max_length)
     pretrained = None

@@ -1,6 +1,6 @@
 """The run's metrics: `metrics.jsonl` (one JSON object per epoch; read, appended, truncated on
 resume) and reading a metric out of a record or report (which way a metric improves:
-`eval.metric_registry`)."""
+`metric_registry`)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from lstm_cli.classic.tasks import TASKS
 from lstm_cli.cli.main import main
 from lstm_cli.config import config_from_dict, load_config
 from lstm_cli.errors import ConfigError
-from lstm_cli.eval.metric_registry import higher_is_better
+from lstm_cli.metric_registry import higher_is_better
 
 CLASSIC = Path(__file__).parents[2] / "configs" / "classic"
 

@@ -3,8 +3,8 @@
 Model selection (`train.early_stopping.metric`), sweep summaries, Ray's search mode and the
 sort order of `lstm report` read directions from here rather than guessing from a metric's
 name. Reports are named as `engine.outputs.base.Targets.report` names them: labels (aligned,
-from `metrics.evaluate_labels`), strings (CTC, `metrics.evaluate_strings`), classes
-(`sequence_metrics.evaluate_classes`) and values (`sequence_metrics.evaluate_values`).
+from `eval.metrics.evaluate_labels`), strings (CTC, `eval.metrics.evaluate_strings`), classes
+(`eval.sequence_metrics.evaluate_classes`) and values (`eval.sequence_metrics.evaluate_values`).
 """
 
 from __future__ import annotations
