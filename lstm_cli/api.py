@@ -28,7 +28,8 @@ from lstm_cli.data.schemes import detect_scheme
 from lstm_cli.data.types import Example
 from lstm_cli.eval.chunks import extract_chunks
 from lstm_cli.model import TrainedModel, load_model
-from lstm_cli.text.tokenize import Tokenizer, iter_sentences, load_tokenizer, words_of
+from lstm_cli.text.tokenize import Tokenizer, iter_sentences, words_of
+from lstm_cli.text.trained import load_tokenizer
 
 # Sentences held in memory at once while streaming. Batches are cut from a chunk sorted by
 # length, so a larger chunk gives batches of closer lengths (EWT test set, model alone: 1.07 s

@@ -94,8 +94,7 @@ def _raw_text_cli(checkpoint: Path, gold: Path, tokenizer: str | None, as_json: 
     """`--raw-text-from`: a tokeniser run is scored alone, any other model with its tokeniser."""
     from lstm_cli.api import Tagger
     from lstm_cli.eval.raw_text import evaluate_raw_text
-    from lstm_cli.text.chars import TrainedTokenizer
-    from lstm_cli.text.tokenize import load_tokenizer
+    from lstm_cli.text.trained import TrainedTokenizer, load_tokenizer
 
     model = load_model(checkpoint)
     if model.config.data.format == "conllu_chars":

@@ -16,7 +16,7 @@ A multiword token whose words do not spell it (French `du` = `de le`) is kept as
 of UD English EWT's 2,614 multiword tokens is of that kind.
 
 Data format `conllu_chars` (`iter_char_examples`) gives these examples to `lstm train`;
-`TrainedTokenizer` decodes a trained model's labels back into sentences of tokens.
+`trained.TrainedTokenizer` decodes a trained model's labels back into sentences of tokens.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def windows(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, int, 
     """`(start, end, paragraph_start, paragraph_end)` of the windows a trained tokeniser reads:
     a paragraph longer than `max_chars` is read in windows cut as `pieces` cuts, each starting
     about half a window after the previous one, so every character is seen well inside some
-    window (see `TrainedTokenizer.split`)."""
+    window (see `trained.TrainedTokenizer.split`)."""
     result = []
     for first, stop in paragraphs(text):
         start = first
@@ -170,46 +170,3 @@ def decode(text: str, labels: list[str]) -> list[Sentence]:
     if tokens:
         sentences.append(tokens)
     return sentences
-
-
-class TrainedTokenizer:
-    """A tokeniser trained with `lstm train` on `data.format: conllu_chars` data."""
-
-    by_line = False
-
-    def __init__(self, model, name: str, *, batch_size: int = 32) -> None:
-        self.model = model
-        self.name = name
-        self.batch_size = batch_size
-
-    @classmethod
-    def load(cls, path: str | Path) -> TrainedTokenizer:
-        from lstm_cli.errors import LstmError
-        from lstm_cli.model import load_model
-
-        model = load_model(path)
-        if model.config.data.format != "conllu_chars":
-            raise LstmError(f"{path} is not a tokeniser (its data.format is "
-                            f"{model.config.data.format}, a tokeniser's is conllu_chars)")
-        return cls(model, str(path))
-
-    def split(self, text: str) -> list[Sentence]:
-        """The model labels each window; a character takes its label from the window in which
-        it has most context on its nearer side (a paragraph's edge counts as full context),
-        and a paragraph's last character ends a sentence."""
-        from lstm_cli.inference import predict
-
-        spans = windows(text)
-        examples = [Example(tokens=char_inputs(text[start:end])) for start, end, _, _ in spans]
-        labels = ["O"] * len(text)
-        best = [-1] * len(text)
-        for (start, end, first, stop), prediction in zip(
-                spans, predict(self.model, examples, batch_size=self.batch_size), strict=True):
-            for position, label in enumerate(prediction.labels, start=start):
-                left = len(text) if start == first else position - start
-                right = len(text) if end == stop else end - 1 - position
-                if min(left, right) > best[position]:
-                    best[position], labels[position] = min(left, right), label
-            if end == stop:
-                labels[end - 1] = "S"
-        return decode(text, labels)

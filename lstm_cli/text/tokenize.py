@@ -8,7 +8,8 @@ tagger labels, each again a `Token` at its own offsets.
 - `whitespace`: each non-blank line is a sentence, tokens are runs of non-whitespace (what
   `lstm predict` always did with plain text, now with offsets);
 - `rule`: syntok's rule-based sentence splitter and tokeniser (English-oriented);
-- a run or checkpoint directory of a tokeniser trained by `lstm` (`chars.TrainedTokenizer`).
+- a run or checkpoint directory of a tokeniser trained by `lstm` (`trained.TrainedTokenizer`;
+  `trained.load_tokenizer` loads any of the three by name or path).
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
-
-from lstm_cli.errors import LstmError
 
 BUILTIN_TOKENIZERS = ("whitespace", "rule")
 _NON_SPACE = re.compile(r"\S+")
@@ -105,21 +103,6 @@ class RuleTokenizer:
                 if tokens:
                     sentences.append(tokens)
         return sentences
-
-
-def load_tokenizer(spec: str) -> Tokenizer:
-    """`whitespace`, `rule`, or the run or checkpoint directory of a trained tokeniser."""
-    if spec == "whitespace":
-        return WhitespaceTokenizer()
-    if spec == "rule":
-        return RuleTokenizer()
-    if not Path(spec).exists():
-        raise LstmError(f"unknown tokenizer {spec!r}",
-                        hint="give whitespace, rule, or the run directory of a tokeniser "
-                             "trained with `lstm train` (data.format: conllu_chars)")
-    from lstm_cli.text.chars import TrainedTokenizer
-
-    return TrainedTokenizer.load(spec)
 
 
 def iter_sentences(stream: Iterable[str], tokenizer: Tokenizer, *,

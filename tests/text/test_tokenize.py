@@ -12,9 +12,9 @@ from lstm_cli.text.tokenize import (
     Token,
     WhitespaceTokenizer,
     iter_sentences,
-    load_tokenizer,
     words_of,
 )
+from lstm_cli.text.trained import load_tokenizer
 
 TEXT = ("Show me the latest news from the BBC. Then naïve café—über 🙂 stuff!\r\n"
         "\r\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_cli.text.chars import TrainedTokenizer
-from lstm_cli.text.tokenize import load_tokenizer, words_of
+from lstm_cli.text.tokenize import words_of
+from lstm_cli.text.trained import TrainedTokenizer, load_tokenizer
 
 from .conllu_samples import train_tokenizer
 
