@@ -21,6 +21,7 @@ from lstm_cli.data.encoding import WordTypeCache
 from lstm_cli.data.schemes import crf_constraints, detect_scheme
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.engine.backend import resolve_dtype
+from lstm_cli.engine.cells import CELLS
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import CheckpointError, ConfigError
 
@@ -46,18 +47,14 @@ class TrainedModel:
 
 
 def cell_options(config: Config) -> dict[str, Any]:
-    """The engine's keyword options for the configured cell."""
+    """The engine's keyword options for the configured cell: the initialisers, and the
+    `model.<key>` values of the options the cell's class names (`Cell.config_options`)."""
     model = config.model
     options: dict[str, Any] = {"init_input": model.init.input,
                                "init_recurrent": model.init.recurrent,
                                "init_scale": model.init.scale}
-    if model.cell == "lstm":
-        options.update(variant=model.variant, peepholes=model.peepholes,
-                       forget_bias=model.forget_bias, gate_activation=model.gate_activation,
-                       cell_activation=model.cell_activation,
-                       output_activation=model.output_activation)
-    elif model.cell == "rnn":
-        options["nonlinearity"] = model.rnn_nonlinearity
+    options.update((option, getattr(model, key))
+                   for option, key in CELLS[model.cell].config_options)
     return options
 
 

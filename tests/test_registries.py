@@ -3,15 +3,18 @@ registries, and metric directions come from one table."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
-from lstm_cli.config import Config, config_from_dict
-from lstm_cli.data.dataset import CONFIG_FORMATS
+from lstm_cli.config import Config, DataConfig, ModelConfig, config_from_dict
+from lstm_cli.data.dataset import CONFIG_FORMATS, FORMATS, format_of_suffix
 from lstm_cli.engine.activations import ACTIVATIONS
 from lstm_cli.engine.cells import CELLS, LSTM_VARIANTS
 from lstm_cli.engine.outputs import OUTPUTS
 from lstm_cli.errors import ConfigError
 from lstm_cli.metric_registry import METRICS, higher_is_better, selectable_metrics
+from lstm_cli.model import cell_options
 from lstm_cli.train.optim import OPTIMIZERS
 from lstm_cli.train.schedule import SCHEDULES
 
@@ -57,3 +60,29 @@ def test_a_values_report_offers_its_own_metrics_only():
                                             "sequence_accuracy", "loss")
     assert selectable_metrics("labels") is None
     assert all(metric.reports or name == "train_loss" for name, metric in METRICS.items())
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_each_cell_names_the_config_keys_of_its_options(cell):
+    parameters = inspect.signature(CELLS[cell].__init__).parameters
+    for option, key in CELLS[cell].config_options:
+        assert option in parameters and key in ModelConfig.model_fields
+    config = config_from_dict({"model": {"cell": cell, "rnn_nonlinearity": "relu"}})
+    options = cell_options(config)
+    assert options.get("nonlinearity") == ("relu" if cell == "rnn" else None)
+    assert ("variant" in options) is (cell == "lstm")
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_each_format_names_the_config_keys_of_its_reader_options(name):
+    parameters = inspect.signature(FORMATS[name].read).parameters
+    for option, key in FORMATS[name].config_options:
+        assert option in parameters and key in DataConfig.model_fields
+    for suffix in FORMATS[name].suffixes:
+        assert format_of_suffix(suffix) == name
+
+
+def test_a_suffix_names_at_most_one_format():
+    suffixes = [suffix for fmt in FORMATS.values() for suffix in fmt.suffixes]
+    assert len(suffixes) == len(set(suffixes))
+    assert format_of_suffix(".txt") is None

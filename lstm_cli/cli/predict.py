@@ -20,9 +20,6 @@ if TYPE_CHECKING:                    # imported where used, so that `predict --h
     from lstm_cli.data.types import Example
     from lstm_cli.model import TrainedModel
 
-FORMATS_BY_SUFFIX = {".conllu": "conllu", ".jsonl": "jsonl", ".npz": "dense"}
-
-
 def _text_lines(source: str) -> Iterable[str]:
     """Plain text, line by line with the line ends kept (`\\r\\n` is two characters), so
     offsets count the characters of the input: stdin, or a UTF-8 file read strictly (a bad
@@ -47,8 +44,10 @@ def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: boo
         return True
     if input_format != "auto":
         return input_format == "text"
+    from lstm_cli.data.dataset import format_of_suffix
+
     path = Path(source)
-    return path.suffix not in FORMATS_BY_SUFFIX and not (
+    return format_of_suffix(path.suffix) is None and not (
         with_gold or _first_token_line_has_tab(path, model.config.data.comment_prefix))
 
 
@@ -57,12 +56,13 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     """A labelled or column file in the format `--input-format` (or its suffix) names.
     Without `--with-gold` a CoNLL file's label column is not read, so unlabelled files
     (tokens only) work too."""
+    from lstm_cli.data.dataset import format_of_suffix
     from lstm_cli.data.prepare import iter_examples
 
     path = Path(source)
     fmt = input_format
     if fmt == "auto":
-        fmt = FORMATS_BY_SUFFIX.get(path.suffix, model.config.data.format)
+        fmt = format_of_suffix(path.suffix) or model.config.data.format
     unlabelled = {"label_column": None} if fmt == "conll" and not with_gold else {}
     return iter_examples(path, model.config.data, format=fmt, **unlabelled)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_cli.config import Config, DataConfig
-from lstm_cli.data.dataset import iter_dataset
+from lstm_cli.data.dataset import config_reader_options, iter_dataset
 from lstm_cli.data.generators import BUILTIN_DATASETS, generate_splits
 from lstm_cli.data.length import enforce_max_length
 from lstm_cli.data.split import split_examples
@@ -22,13 +22,7 @@ Warn = Callable[[str], None]
 
 def reader_options(data: DataConfig, format: str | None = None) -> dict:
     """Keyword options of the reader for `format` (default: the config's) from `data`."""
-    format = format or data.format
-    if format == "conll":
-        return {"token_column": data.token_column, "label_column": data.label_column,
-                "features": dict(data.feature_columns), "comment_prefix": data.comment_prefix}
-    if format == "conllu":
-        return {"label_field": data.conllu_label}
-    return {}
+    return config_reader_options(format or data.format, data)
 
 
 def iter_examples(path: str | Path, data: DataConfig, format: str | None = None,

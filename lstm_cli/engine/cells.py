@@ -98,6 +98,9 @@ class Cell(Module):
     """Base class: owns `w_input`, `w_hidden`, `bias` and the per-step equations."""
 
     gate_names: tuple[str, ...] = ()
+    config_options: tuple[tuple[str, str], ...] = ()
+    """(keyword option, `model.<key>` of the config that sets it) for the options beyond `init_*`
+    that this cell takes (the config's keys are read by model.cell_options)."""
 
     def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
                  dtype=np.float32, init_input: str = "glorot", init_recurrent: str = "orthogonal",
@@ -179,6 +182,11 @@ class LSTMCell(Cell):
     Peephole weights p are diagonal (vectors); NP removes them. FGR adds full gate recurrence:
     a_{i,f,o} += W_gates [i, f, o]_{t−1}. σ, φ_g, φ_h default to sigmoid, tanh, tanh.
     """
+
+    config_options = (("variant", "variant"), ("peepholes", "peepholes"),
+                      ("forget_bias", "forget_bias"), ("gate_activation", "gate_activation"),
+                      ("cell_activation", "cell_activation"),
+                      ("output_activation", "output_activation"))
 
     def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
                  dtype=np.float32, variant: str = "vanilla", peepholes: bool = False,
@@ -526,6 +534,7 @@ class RNNCell(Cell):
     """Elman RNN:  h_t = φ(W x_t + R h_{t−1} + b),  φ = tanh or relu."""
 
     gate_names = ("h",)
+    config_options = (("nonlinearity", "rnn_nonlinearity"),)
 
     def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
                  dtype=np.float32, nonlinearity: str = "tanh", **init) -> None:
