@@ -9,7 +9,8 @@ task × cell × seed; `summarise` folds the runs into one row per task and cell.
 
 Three Generators spawned from the seed drive initialisation, data and dropout, so a run is
 reproducible. The learning rate is `train.optimizer.lr`, constant: the epoch-based
-`train.schedule` and `train.epochs` do not apply to online training.
+`train.schedule` and `train.epochs` do not apply to online training, and `train.ema_epochs`
+(a horizon in epochs) is refused.
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ def task_config(task: Task, cell: str, seed: int, overrides: Iterable[str] = ())
     """The task's config with `cell` swapped in, `seed` set, and extra `--set` overrides."""
     if cell not in CELLS:
         raise ConfigError(f"unknown cell {cell!r}", hint=f"choose from {', '.join(CELLS)}")
-    return config_from_dict(task.config, [*CELLS[cell], f"seed={seed}", *overrides])
+    config = config_from_dict(task.config, [*CELLS[cell], f"seed={seed}", *overrides])
+    if config.train.ema_epochs is not None:
+        raise ConfigError("train.ema_epochs counts epochs, and a classic task trains online, "
+                          "without epochs", hint="set train.ema (the decay per step) instead")
+    return config
 
 
 def run_trial(task: Task, cell: str, seed: int, budget: int, *, paper_scale: bool = False,

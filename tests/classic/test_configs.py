@@ -36,6 +36,13 @@ def test_cell_variants_are_overrides_of_the_same_config():
         task_config(task, "lstm2", 0)
 
 
+def test_an_epoch_horizon_is_refused_for_online_training():
+    task = TASKS["temporal-order"]
+    with pytest.raises(ConfigError, match="train.ema_epochs counts epochs"):
+        task_config(task, "lstm", 0, ["train.ema_epochs=2"])
+    assert task_config(task, "lstm", 0, ["train.ema=0.99"]).train.ema == 0.99
+
+
 def test_regression_needs_a_regression_metric_and_no_windows():
     with pytest.raises(ConfigError, match="'token_accuracy' is not in a regression report"):
         config_from_dict({"model": {"output": "regression"}})
