@@ -100,3 +100,8 @@ def test_allowed_upward_imports_are_still_needed() -> None:
     used = {(module_name(path), target) for path in MODULES
             for target in imports_of(path, module_name(path))}
     assert ALLOWED_UPWARD <= used
+
+
+def test_imports_inside_functions_count():
+    predict = PACKAGE / "cli" / "predict.py"
+    assert {"lstm_cli.api", "lstm_cli.data.prepare"} <= imports_of(predict, module_name(predict))
