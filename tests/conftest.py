@@ -39,3 +39,13 @@ def cli(capsys, monkeypatch):
         return Result(code, out, err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tokenizer_run(tmp_path_factory):
+    """A character-level tokeniser trained on a tiny CoNLL-U file: {"run": its run directory,
+    "gold": that file}, shared by the tokeniser and API tests."""
+    from tests.text.conllu_samples import train_tokenizer
+
+    base = tmp_path_factory.mktemp("tokenizer")
+    return {"run": train_tokenizer(base), "gold": base / "train.conllu"}

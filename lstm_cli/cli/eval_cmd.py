@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -62,15 +63,22 @@ def eval_cli(
     if plot is not None:
         plot_confusion(reports[0], plot, title=f"{checkpoint} on {reports[0]['data']}")
         typer.echo(f"confusion matrix written to {plot}", err=True)
+    if _write_or_print_json(result, out, as_json):
+        return
+    console = stdout_console()
+    for report in reports:
+        console.print(report_table(report))
+
+
+def _write_or_print_json(result: Any, out: Path | None, as_json: bool) -> bool:
+    """Write `result` to `out` (atomically) if given; print it as JSON if `as_json`, and say
+    whether it was printed (then the caller prints nothing else)."""
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         fsutil.atomic_write_text(out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     if as_json:
         print_json(result)
-        return
-    console = stdout_console()
-    for report in reports:
-        console.print(report_table(report))
+    return as_json
 
 
 def _datasets(model, paths: list[Path] | None):
@@ -106,11 +114,7 @@ def _raw_text_cli(checkpoint: Path, gold: Path, tokenizer: str | None, as_json: 
         split = tagger.tokenizer
     report = evaluate_raw_text(gold, split, tagger)
     report["checkpoint"] = str(checkpoint)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fsutil.atomic_write_text(out, json.dumps(report, indent=2, sort_keys=True) + "\n")
-    if as_json:
-        print_json(report)
+    if _write_or_print_json(report, out, as_json):
         return
     for name in ("tokens", "sentences", "words", "upos", "xpos"):
         if name in report:

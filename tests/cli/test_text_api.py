@@ -8,15 +8,8 @@ import json
 import pytest
 
 from lstm_cli.eval.chunks import extract_chunks, score_chunks
-from tests.text.conllu_samples import train_tokenizer
 
 TEXT = "Show me news from the bbc. Obama in paris — café!\r\n\r\nMerkel in new york.\n"
-
-
-@pytest.fixture(scope="module")
-def tokenizer_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("tokenizer")
-    return {"run": train_tokenizer(base), "gold": base / "train.conllu"}
 
 
 def test_the_api_labels_token_lists_with_the_scorers_spans(trained_run):

@@ -3,20 +3,10 @@ round-trip, and its use by `lstm predict --tokenizer` and `lstm eval --raw-text-
 
 from __future__ import annotations
 
-import pytest
-
 from lstm_cli.text.tokenize import words_of
 from lstm_cli.text.trained import TrainedTokenizer, load_tokenizer
 
-from .conllu_samples import train_tokenizer
-
 TEXT = "Café naïve, I don't know.\r\nGo home!\r\n\r\n🙂 Über-cool — yes.\n"
-
-
-@pytest.fixture(scope="module")
-def tokenizer_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("tokenizer")
-    return {"run": train_tokenizer(base), "gold": base / "train.conllu"}
 
 
 def test_a_trained_tokenizer_keeps_offsets_that_round_trip(tokenizer_run):
