@@ -25,8 +25,9 @@ from lstm_cli.config import load_config
 from lstm_cli.data.batching import iter_batches
 from lstm_cli.data.encoding import encode_examples
 from lstm_cli.model import build_model
-from lstm_cli.train.loop import Updater, prepare_training_data, word_dropout_table
+from lstm_cli.train.prepare import prepare_training_data, word_dropout_table
 from lstm_cli.train.runlog import RunLog
+from lstm_cli.train.step import Updater
 
 WARMUP = 5
 

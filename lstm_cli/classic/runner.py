@@ -30,7 +30,7 @@ from lstm_cli.data.batching import make_batch
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import ConfigError
 from lstm_cli.model import build_model
-from lstm_cli.train.loop import Updater
+from lstm_cli.train.step import Updater
 
 CELLS: dict[str, list[str]] = {
     "lstm": ["model.cell=lstm", "model.peepholes=false"],

@@ -28,20 +28,15 @@ from threadpoolctl import threadpool_limits
 from lstm_cli import fsutil
 from lstm_cli.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from lstm_cli.config import Config
-from lstm_cli.data.affixes import configured_affix_names
-from lstm_cli.data.batching import Batch, iter_batches
+from lstm_cli.data.batching import iter_batches
 from lstm_cli.data.encoding import EncodedExample, encode_examples, unseen_gold_labels
-from lstm_cli.data.prepare import Splits, load_splits, window_spec
-from lstm_cli.data.vectors import build_embedding_matrix, read_vectors
+from lstm_cli.data.prepare import Splits, load_splits
 from lstm_cli.data.vocab import Vocabs
-from lstm_cli.data.windows import make_windows
-from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import LstmError
 from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.metric_registry import higher_is_better
 from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
-from lstm_cli.train.average import WeightAverage, ema_decay
 from lstm_cli.train.divergence import DivergenceGuard
 from lstm_cli.train.lock import RunLock
 from lstm_cli.train.metrics_log import (
@@ -52,10 +47,11 @@ from lstm_cli.train.metrics_log import (
     read_metrics,
     truncate_metrics,
 )
-from lstm_cli.train.optim import clip_grad_norm, grad_norm, make_optimizer
-from lstm_cli.train.options import optimizer_options, schedule_options
+from lstm_cli.train.options import schedule_options
+from lstm_cli.train.prepare import prepare_training_data, training_examples, word_dropout_table
 from lstm_cli.train.runlog import RunLog, stop_on_signals
 from lstm_cli.train.schedule import Schedule, make_schedule
+from lstm_cli.train.step import Updater
 
 
 class TrainingInterrupted(Exception):
@@ -96,91 +92,6 @@ class LoopState:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator
-                          ) -> tuple[Splits, Vocabs, np.ndarray | None, int]:
-    """Read the splits and build what a fresh model needs from the training data: the
-    vocabularies, the pretrained embedding matrix (or None) and the frame width (0 for tokens)."""
-    splits = load_splits(config, warn=log)
-    data = config.data
-    affixes = config.model.affixes
-    frame_dim = 0 if splits.train[0].frames is None else int(splits.train[0].frames.shape[1])
-    vocabs = Vocabs.build(splits.train, min_count=data.min_count, lowercase=data.lowercase,
-                          digits=data.normalize_digits, chars=config.model.chars.dim > 0,
-                          affixes=() if frame_dim else configured_affix_names(affixes),
-                          affix_min_count=affixes.min_count,
-                          max_word_chars=config.model.chars.max_length)
-    pretrained = None
-    if config.model.embedding.pretrained:
-        vectors = read_vectors(config.model.embedding.pretrained)
-        vocabs.tokens.extend(vectors.words)
-        pretrained, coverage = build_embedding_matrix(vocabs.tokens, vectors, rng)
-        log(f"pretrained vectors {config.model.embedding.pretrained}: {coverage.describe()}")
-    return splits, vocabs, pretrained, frame_dim
-
-
-def word_dropout_table(config: Config, vocabs: Vocabs, examples) -> np.ndarray | None:
-    """P(replace id by <unk>) per token id: α / (count + α) (`model.word_dropout_alpha`, Kiperwasser
-    & Goldberg 2016) or a fixed `model.word_dropout` rate; never for <pad> and <unk>."""
-    alpha, rate = config.model.word_dropout_alpha, config.model.word_dropout
-    if not alpha and not rate:
-        return None
-    vocab = vocabs.tokens
-    if alpha:
-        counts = np.zeros(len(vocab))
-        np.add.at(counts, np.concatenate([vocab.encode(e.tokens) for e in examples]), 1)
-        table = alpha / (counts + alpha)
-    else:
-        table = np.full(len(vocab), rate)
-    table[[vocab.pad_id, vocab.unk_id]] = 0.0
-    return table
-
-
-class Updater:
-    """One training step for `tagger` under `config.train`: gradients, clipping, the optimiser
-    (`optimizer`) and the weight average (`average`, None without `train.ema`)."""
-
-    def __init__(self, config: Config, tagger: SequenceTagger, *,
-                 steps_per_epoch: int | None = None) -> None:
-        opt = config.train.optimizer
-        self.tagger = tagger
-        self.clip_norm = config.train.clip_norm
-        self.params, self.grads = tagger.named_params(), tagger.named_grads()
-        self.optimizer = make_optimizer(opt.name, self.params, frozen=tagger.frozen,
-                                        weight_decay=config.train.weight_decay, lazy=opt.lazy,
-                                        **optimizer_options(opt))
-        row_sparse = [name for name in tagger.row_sparse_names()
-                      if name in self.optimizer.trainable] if opt.lazy else []
-        if config.train.ema_epochs is not None and steps_per_epoch is None:
-            raise ValueError("train.ema_epochs needs the number of steps per epoch")
-        decay = ema_decay(config.train, steps_per_epoch or 1)
-        self.average = None if decay is None else WeightAverage(
-            self.params, decay, row_sparse=row_sparse,
-            bias_correction=config.train.ema_bias_correction)
-
-    def step(self, batch: Batch, lr: float, rng: np.random.Generator, *,
-             observe: Callable[[np.ndarray, Batch], None] | None = None
-             ) -> tuple[float, float]:
-        """Forward, backward and, when the loss and the gradient norm are finite, the update;
-        returns both (the norm before clipping) for the caller to judge. `observe(scores,
-        batch)` sees the scores between forward and backward (the classic tasks' statistics)."""
-        loss = self.tagger.loss_and_grads(batch, rng=rng, observe=observe)
-        rows = self.tagger.named_grad_rows()
-        norm = clip_grad_norm(self.grads, self.clip_norm, rows) if self.clip_norm \
-            else grad_norm(self.grads, rows)
-        if math.isfinite(loss) and math.isfinite(norm):
-            self.optimizer.step(self.grads, lr, rows)
-            if self.average is not None:
-                self.average.update(rows)
-        return loss, norm
-
-
-def _training_examples(config: Config, splits: Splits):
-    spec = window_spec(config.data)
-    if spec is None:
-        return splits.train
-    return [window.example for window in make_windows(splits.train, spec)]
 
 
 def train(config: Config, run_dir: str | Path, *, resume: bool = False,
@@ -299,7 +210,7 @@ class _Run:
                 _warn_unseen_labels(name, getattr(splits, name), trained.vocabs, self.log)
         fsutil.atomic_write_text(self.run_dir / "config.yaml", config.to_yaml())
         tagger = trained.tagger
-        train_examples = _training_examples(config, splits)
+        train_examples = training_examples(config, splits)
         self.train_encoded = encode_examples(train_examples, trained.vocabs)
         steps_per_epoch = math.ceil(len(self.train_encoded) / config.train.batch_size)
         self.updater = Updater(config, tagger, steps_per_epoch=steps_per_epoch)
