@@ -286,9 +286,13 @@ class ScheduleConfig(Section):
 class EarlyStoppingConfig(Section):
     """Stop after `patience` epochs without a better `metric`; the first `min_epochs` epochs
     (and, with `train.ema_epochs`, the epochs of the average's horizon) do not count toward
-    it, so the averaged model has had the time to move before a run can stop."""
+    it, so the averaged model has had the time to move before a run can stop. With
+    `tie_metric` (e.g. `loss`), an epoch whose `metric` equals the best's exactly is better
+    when its `tie_metric` is: on a small dev set the metric saturates (a few tokens decide
+    it) and, without it, the first of many equal epochs is kept."""
 
     metric: str = "token_accuracy"
+    tie_metric: str | None = None
     patience: int | None = Field(None, ge=1)
     min_epochs: int = Field(0, ge=0)
 
@@ -353,11 +357,12 @@ class Config(Section):
         if not self.model.output_layer.windows and self.data.window is not None:
             raise ValueError(f"data.window cuts sequences into windows, but model.output "
                              f"{output} predicts once per sequence; remove data.window")
-        metric = self.train.early_stopping.metric
+        stopping = self.train.early_stopping
         selectable = selectable_metrics(self.model.output_targets().report)
-        if selectable is not None and metric not in selectable:
-            raise ValueError(f"train.early_stopping.metric {metric!r} is not in a {output} "
-                             f"report; choose one of {', '.join(selectable)}")
+        for key, metric in (("metric", stopping.metric), ("tie_metric", stopping.tie_metric)):
+            if selectable is not None and metric is not None and metric not in selectable:
+                raise ValueError(f"train.early_stopping.{key} {metric!r} is not in a {output} "
+                                 f"report; choose one of {', '.join(selectable)}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

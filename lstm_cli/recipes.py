@@ -19,7 +19,8 @@ plain tags), the sizes, and whether the words are written in an alphabetic scrip
   else 16), epochs 16·√(200k / N) within [12, 60], cut to what 90 % of `budget_minutes`
   allows at the throughput measured on 2 cores; the weight average over a horizon of 2.5
   epochs with bias correction (`train.ema_epochs`), and patience max(5, epochs / 4) counted
-  after that horizon;
+  after that horizon; of epochs with equal dev metric (a small dev set saturates it: a few
+  tokens decide it) the one with the lower dev loss is kept (`early_stopping.tie_metric`);
 - a dev split (and a test split when there is no test file) cut from train with a fixed seed
   when no dev file is given.
 
@@ -390,7 +391,7 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
         "optimizer": {"name": "adam", "lr": lr, "beta2": 0.9, "lazy": True},
         "clip_norm": 5.0,
         "ema_epochs": EMA_EPOCHS, "ema_bias_correction": True,
-        "early_stopping": {"metric": metric, "patience": patience},
+        "early_stopping": {"metric": metric, "tie_metric": "loss", "patience": patience},
     }
     why("train.epochs", f"{n_tokens:,} training tokens: {size_epochs} epochs by size "
         f"(16 × √(200k / tokens), within 12–60)"
@@ -402,8 +403,10 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
     why("train.ema_epochs", "evaluate and keep the weights' average over the last "
                             f"{EMA_EPOCHS} epochs, bias-corrected so early epochs are not the "
                             "initial weights")
-    why("train.early_stopping", f"model chosen on dev {metric}; stop after {patience} epochs "
-                                "without a better one, counted after the average's horizon")
+    why("train.early_stopping", f"model chosen on dev {metric}, and among epochs of equal "
+                                f"{metric} (a small dev set saturates it) on dev loss; stop after "
+                                f"{patience} epochs without a better one, counted after the "
+                                "average's horizon")
     config = {"seed": seed, "data": data, "model": model, "train": train}
     validate_config(config)
     choices += [f"task: {task} → output {output}, model chosen on {metric}",

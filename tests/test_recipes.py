@@ -24,6 +24,13 @@ def test_epochs_scale_with_the_data_and_a_small_budget_cuts_them():
     assert recipe_for(big, budget_minutes=10).config["train"]["epochs"] == 3
 
 
+def test_equal_dev_metrics_are_decided_by_dev_loss():
+    # a small dev set saturates the metric (a few tokens decide it): the first of equal
+    # epochs is not the best of them
+    stopping = recipe_for(_profile(5_000)).config["train"]["early_stopping"]
+    assert stopping["tie_metric"] == "loss"
+
+
 def _profile(tokens: int) -> DataProfile:
     return DataProfile(format="conllu", labels={"NOUN": tokens}, scheme=None,
                        splits={"train": SplitProfile("t.conllu", tokens // 16, tokens),

@@ -81,6 +81,7 @@ class LoopState:
     step: int = 0                  # optimiser updates so far
     best_metric: float | None = None
     best_epoch: int = 0
+    best_tie_metric: float | None = None  # the best epoch's early_stopping.tie_metric
     bad_epochs: int = 0
     epoch_loss: float = 0.0        # running sums of the unfinished epoch
     epoch_tokens: int = 0
@@ -281,12 +282,14 @@ class _Run:
                                   "train_tokens_per_s": round(
                                       state.epoch_tokens / max(seconds, 1e-9), 1)}
         value = metric_value(record["dev"], metric) if self.splits.dev else train_loss
-        improved = state.best_metric is None or (
-            value > state.best_metric if higher_is_better(metric) else value < state.best_metric)
+        tie_metric = self.config.train.early_stopping.tie_metric if self.splits.dev else None
+        tie_value = metric_value(record["dev"], tie_metric) if tie_metric else None
+        improved = improves(value, tie_value, state, metric, tie_metric)
         state.epoch, state.batch = epoch, 0
         state.epoch_loss, state.epoch_tokens, state.epoch_seconds = 0.0, 0, 0.0
         if improved:
             state.best_metric, state.best_epoch, state.bad_epochs = value, epoch, 0
+            state.best_tie_metric = tie_value
         elif epoch > patience_start(self.config):
             state.bad_epochs += 1
         append_metrics(self.run_dir / "metrics.jsonl", record)
@@ -333,6 +336,24 @@ def _warn_unseen_labels(name: str, examples, vocabs: Vocabs, log: RunLog) -> Non
         log(f"warning: the {name} data holds {len(unseen)} label(s) never seen in training: "
             f"{unseen_labels_text(unseen)}; the model cannot predict them, so they are scored "
             "as errors")
+
+
+def better(value: float, than: float, metric: str) -> bool:
+    """Whether `value` of `metric` is strictly better than `than` (higher or lower is better
+    as the metric says)."""
+    return value > than if higher_is_better(metric) else value < than
+
+
+def improves(value: float, tie_value: float | None, state: LoopState, metric: str,
+             tie_metric: str | None) -> bool:
+    """Whether an epoch with `metric` = `value` (and `tie_metric` = `tie_value`) beats the best
+    so far: a strictly better `metric`, or, with a tie metric, an equal `metric` and a strictly
+    better `tie_value`. Without one, the first of equal epochs stays the best."""
+    if state.best_metric is None or better(value, state.best_metric, metric):
+        return True
+    if tie_metric is None or tie_value is None or value != state.best_metric:
+        return False
+    return state.best_tie_metric is None or better(tie_value, state.best_tie_metric, tie_metric)
 
 
 def patience_start(config: Config) -> int:

@@ -62,6 +62,7 @@ def test_init_on_iob2_columns_writes_a_crf_entity_f1_config_that_trains(chunk_da
                          "--test", chunk_data["test"], "--out", out, "--epochs", "2")
     assert config["model"]["output"] == "crf" and config["model"]["crf"]["constraints"]
     assert config["train"]["early_stopping"]["metric"] == "entity.f1"
+    assert config["train"]["early_stopping"]["tie_metric"] == "loss"
     assert config["data"]["feature_columns"] == {"column1": 1}     # the POS-like column
     assert config["model"]["features"] == {"column1": 16}
     assert config["train"]["ema_epochs"] and config["train"]["ema_bias_correction"]

@@ -1,11 +1,14 @@
-"""The training loop: patience that waits for the weight average to move, warm-up in epochs."""
+"""The training loop: patience that waits for the weight average to move, warm-up in epochs,
+ties of the selection metric broken by a second one."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from lstm_cli.config import Config
-from lstm_cli.train.loop import patience_start
+from lstm_cli.train.loop import LoopState, improves, patience_start
 from tests.cli.helpers import (
     assert_same_weights,
     tiny_config_dict,
@@ -55,6 +58,42 @@ def test_patience_start_is_the_later_of_min_epochs_and_the_horizon():
     assert start(ema=0.999) == 0
     assert start(ema_epochs=2.2) == 3
     assert start(ema_epochs=2.0, early_stopping={"min_epochs": 5}) == 5
+
+
+@pytest.mark.parametrize("value, tie, expected", [
+    (0.98, 0.20, True),     # a better metric wins whatever its loss
+    (0.95, 0.01, False),    # a worse one loses whatever its loss
+    (0.96, 0.05, True),     # equal metric, lower loss
+    (0.96, 0.10, False),    # equal metric, equal loss: the earlier epoch stays
+    (0.96, 0.30, False),
+])
+def test_a_tie_metric_decides_between_equal_metrics(value, tie, expected):
+    best = LoopState(best_metric=0.96, best_epoch=3, best_tie_metric=0.10)
+    assert improves(value, tie, best, "token_accuracy", "loss") is expected
+    # without a tie metric the first of equal epochs stays the best, as before
+    assert improves(value, tie, best, "token_accuracy", None) is (value > 0.96)
+    assert improves(value, None, LoopState(), "token_accuracy", None)
+
+
+def test_the_best_checkpoint_is_the_lowest_loss_of_the_best_metric(tmp_path, cli):
+    data = write_tiny_data(tmp_path / "data")
+    config = write_config(tmp_path / "c.yaml", tiny_config_dict(data, train={
+        "epochs": 6, "early_stopping": {"metric": "token_accuracy", "tie_metric": "loss"}}))
+    result = cli("train", config, "--out", tmp_path / "run", "-q")
+    assert result.code == 0, result.err
+    dev = [json.loads(line)["dev"]
+           for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    top = max(epoch["token_accuracy"] for epoch in dev)
+    chosen = min((epoch["loss"], number) for number, epoch in enumerate(dev, 1)
+                 if epoch["token_accuracy"] == top)[1]
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["best_epoch"] == chosen
+
+
+def test_a_tie_metric_must_be_in_the_output_s_report():
+    with pytest.raises(ValueError, match="tie_metric"):
+        Config.model_validate({"model": {"output": "regression"}, "train": {
+            "early_stopping": {"metric": "mse", "tie_metric": "entity.f1"}}})
 
 
 def test_warmup_in_epochs_is_that_many_epochs_of_steps(tmp_path, cli):
