@@ -16,7 +16,6 @@ from lstm_cli.data.batching import Batch, make_batch
 from lstm_cli.data.encoding import encode_example, unseen_gold_labels
 from lstm_cli.data.prepare import check_sequence_targets, window_spec
 from lstm_cli.data.types import Example
-from lstm_cli.data.vocab import IGNORE_LABEL
 from lstm_cli.data.windows import make_windows, stitch
 from lstm_cli.eval.metrics import evaluate_labels, evaluate_strings, seen_unseen_accuracy
 from lstm_cli.eval.sequence_metrics import evaluate_classes, evaluate_values
@@ -139,9 +138,7 @@ def _predict_past_unseen(model: TrainedModel, examples: Sequence[Example],
                          batch_size: int) -> tuple[list[Prediction], float | None]:
     """Predictions for every example, and the loss over the examples whose gold labels were
     all seen in training (a label without an id has no loss; None when no example is left)."""
-    known = model.vocabs.labels.ids
-    scorable = [all(label in known or label == IGNORE_LABEL for label in example.labels or ())
-                for example in examples]
+    scorable = [not model.vocabs.labels.unseen(example.labels or ()) for example in examples]
     clean = [example for example, ok in zip(examples, scorable, strict=True) if ok]
     rest = [example for example, ok in zip(examples, scorable, strict=True) if not ok]
     clean_predictions, loss = _predict(model, clean, batch_size, with_probs=False,

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from lstm_cli.data.batching import make_batch
-from lstm_cli.data.encoding import EncodedExample, encode_example
+from lstm_cli.data.encoding import EncodedExample, WordTypeCache, encode_example
 from lstm_cli.data.generators.adding import generate_adding_examples
 from lstm_cli.data.generators.continual_reber import (
     allowed_next_stream,
@@ -91,7 +91,8 @@ class Trial:
 
     def encode(self, examples: list[Example], vocabs: Vocabs) -> list[EncodedExample]:
         """`examples` encoded for the model."""
-        return [encode_example(example, vocabs) for example in examples]
+        cache = WordTypeCache(vocabs)
+        return [encode_example(example, vocabs, cache=cache) for example in examples]
 
     def sequences(self, examples: list[Example]) -> int:
         """How many training sequences `examples` count as."""

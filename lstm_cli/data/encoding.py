@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_cli.data.affixes import affix_value, affix_values
+from lstm_cli.data.affixes import affix_value
 from lstm_cli.data.types import Example
-from lstm_cli.data.vocab import IGNORE_LABEL, Vocabs
+from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import DataError
 
 
@@ -45,7 +45,8 @@ def encode_examples(examples: Sequence[Example], vocabs: Vocabs) -> list[Encoded
     """Encode every example; a DataError lists all labels never seen in training at once
     (naming the first sequence holding one), or names a sequence whose features differ."""
     _check_encodable(examples, vocabs, per_token_labels=True)
-    return [encode_example(example, vocabs) for example in examples]
+    cache = WordTypeCache(vocabs)
+    return [encode_example(example, vocabs, cache=cache) for example in examples]
 
 
 def unseen_gold_labels(examples: Sequence[Example], vocabs: Vocabs) -> dict[str, int]:
@@ -54,9 +55,10 @@ def unseen_gold_labels(examples: Sequence[Example], vocabs: Vocabs) -> dict[str,
     as errors, as conlleval does. A sequence whose features differ from training's, or a CTC
     target or sequence label never seen, is still a DataError (no score could count them)."""
     _check_encodable(examples, vocabs, per_token_labels=False)
-    known = vocabs.labels.ids
+    unseen = set(vocabs.labels.unseen(label for example in examples
+                                      for label in example.labels or ()))
     counts = Counter(label for example in examples for label in example.labels or ()
-                     if label not in known and label != IGNORE_LABEL)
+                     if label in unseen)
     return dict(sorted(counts.items()))
 
 
@@ -67,8 +69,8 @@ def _check_encodable(examples: Sequence[Example], vocabs: Vocabs, *,
     unseen: set[str] = set()
     first_source = None
     for example in examples:
-        labels = [*(example.labels or ()), *(example.target or ()), *_sequence_label(example)] \
-            if per_token_labels else [*(example.target or ()), *_sequence_label(example)]
+        labels = [*((example.labels or ()) if per_token_labels else ()),
+                  *(example.target or ()), *_sequence_label(example)]
         new = vocabs.labels.unseen(labels)
         if new and first_source is None:
             first_source = example.source
@@ -122,14 +124,7 @@ def encode_example(example: Example, vocabs: Vocabs, *,
                    cache: WordTypeCache | None = None) -> EncodedExample:
     """Encode one example (see `encode_examples` for the checks); with a `cache` of `vocabs`,
     the token, affix and character ids come from it (the same ids, found once per type)."""
-    if cache is None:
-        token_ids = vocabs.tokens.encode(example.tokens)
-        affix_ids = {name: vocab.encode(affix_values(name, example.tokens))
-                     for name, vocab in vocabs.affixes.items()}
-        char_ids = None if vocabs.chars is None \
-            else [vocabs.encode_chars(token) for token in example.tokens]
-    else:
-        token_ids, affix_ids, char_ids = cache.encode(example.tokens)
+    token_ids, affix_ids, char_ids = (cache or WordTypeCache(vocabs)).encode(example.tokens)
     return EncodedExample(
         token_ids=token_ids,
         feature_ids={**{name: vocab.encode(example.features[name])
