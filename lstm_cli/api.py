@@ -117,7 +117,7 @@ class Tagger:
     def tokenizer(self) -> Tokenizer:
         """The tokeniser given to `load`, else the one recorded at training time."""
         if self._tokenizer is None or isinstance(self._tokenizer, str):
-            self._tokenizer = load_tokenizer(self._tokenizer or self.model.config.data.tokenizer)
+            self._tokenizer = _as_tokenizer(self._tokenizer or self.model.config.data.tokenizer)
         return self._tokenizer
 
     def predict(self, sentences: Iterable[Sequence[str]], *,
@@ -170,10 +170,7 @@ class Tagger:
         """`tag` over a text stream or any iterable of lines with their ends (open a file
         with `newline=""`: offsets count every character of the input, `\\r\\n` as two), in
         constant memory."""
-        if tokenizer is None:
-            tokenizer = self.tokenizer
-        elif isinstance(tokenizer, str):
-            tokenizer = load_tokenizer(tokenizer)
+        tokenizer = self.tokenizer if tokenizer is None else _as_tokenizer(tokenizer)
         items = ((Example(tokens=[word.text for word in words]),
                   ([(word.start, word.end) for word in words], block, block_start))
                  for sentence, block, block_start in iter_sentences(stream, tokenizer)
@@ -188,3 +185,8 @@ def load(path: str | Path, *, tokenizer: Tokenizer | str | None = None,
     `tokenizer` (`whitespace`, `rule`, a trained tokeniser's directory, or a Tokenizer)
     replaces the one recorded at training time."""
     return Tagger(load_model(path), tokenizer, batch_size=batch_size)
+
+
+def _as_tokenizer(tokenizer: Tokenizer | str) -> Tokenizer:
+    """A tokeniser given by name (`whitespace`, `rule`) or run directory, loaded; else itself."""
+    return load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer

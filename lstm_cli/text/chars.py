@@ -27,7 +27,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from lstm_cli.data.types import Example
-from lstm_cli.text.conllu_text import GoldDocument, read_conllu_text
+from lstm_cli.text.conllu_text import GoldDocument, read_conllu_text, skip_space
 from lstm_cli.text.tokenize import Sentence, Token
 
 MAX_CHARS = 250
@@ -62,8 +62,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in [*_PARAGRAPHS.finditer(text), None]:
         end = len(text) if match is None else match.start()
-        while start < end and text[start].isspace():
-            start += 1
+        start = skip_space(text, start, end)
         while end > start and text[end - 1].isspace():
             end -= 1
         if end > start:
@@ -82,12 +81,6 @@ def _cut(text: str, start: int, stop: int, max_chars: int) -> int:
                 start + max_chars)
 
 
-def _skip_space(text: str, position: int, stop: int) -> int:
-    while position < stop and text[position].isspace():
-        position += 1
-    return position
-
-
 def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]:
     """`(start, end, ends_paragraph)` of the training pieces: each paragraph cut at whitespace
     into pieces of at most `max_chars` characters (`_cut`), which do not overlap."""
@@ -96,7 +89,7 @@ def pieces(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, bool]]
         while start < stop:
             end = _cut(text, start, stop, max_chars)
             result.append((start, end, end == stop))
-            start = _skip_space(text, end, stop)
+            start = skip_space(text, end, stop)
     return result
 
 
@@ -114,7 +107,7 @@ def windows(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int, int, 
             if end == stop:
                 break
             half = _cut(text, start, stop, max_chars // 2)
-            start = _skip_space(text, half if half > start else end, stop)
+            start = skip_space(text, half if half > start else end, stop)
     return result
 
 

@@ -38,7 +38,6 @@ class GoldToken:
     start: int
     end: int
     words: list[GoldWord]
-    space_after: bool = True
 
 
 @dataclass
@@ -61,7 +60,6 @@ class GoldDocument:
 
     text: str
     sentences: list[GoldSentence] = field(default_factory=list)
-    paragraphs: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in text
 
 
 @dataclass
@@ -81,13 +79,10 @@ def read_conllu_text(path: str | Path) -> GoldDocument:
     parts: list[str] = []
     document = GoldDocument("")
     length = 0
-    paragraph_start = 0
     for index, block in enumerate(blocks):
         if index and block.new_paragraph:
-            document.paragraphs.append((paragraph_start, length))
             parts.append(PARAGRAPH_BREAK)
             length += len(PARAGRAPH_BREAK)
-            paragraph_start = length
         elif index:
             separator = " " if blocks[index - 1].tokens[-1][2] else ""
             parts.append(separator)
@@ -97,29 +92,34 @@ def read_conllu_text(path: str | Path) -> GoldDocument:
         document.sentences.append(_locate(block, sentence_text, length, path))
         parts.append(sentence_text)
         length += len(sentence_text)
-    document.paragraphs.append((paragraph_start, length))
     document.text = "".join(parts)
     return document
+
+
+
+def skip_space(text: str, position: int, stop: int) -> int:
+    """The first position from `position` (before `stop`) that is not whitespace."""
+    while position < stop and text[position].isspace():
+        position += 1
+    return position
 
 
 def _locate(block: _Block, text: str, base: int, path: str | Path) -> GoldSentence:
     """The block's tokens at their offsets in `text` (offsets counted from `base`)."""
     tokens = []
     position = 0
-    for form, words, space_after, line in block.tokens:
-        while position < len(text) and text[position].isspace():
-            position += 1
+    for form, words, _, line in block.tokens:
+        position = skip_space(text, position, len(text))
         start = position
         for char in form:
             if char.isspace():
                 continue
-            while position < len(text) and text[position].isspace():
-                position += 1
+            position = skip_space(text, position, len(text))
             if position >= len(text) or text[position] != char:
                 raise DataError(f"expected the token {form!r} in the sentence's # text "
                                 f"{text!r} at character {start}", path=path, line=line)
             position += 1
-        tokens.append(GoldToken(base + start, base + position, words, space_after))
+        tokens.append(GoldToken(base + start, base + position, words))
     if text[position:].strip():
         raise DataError(f"the sentence's # text goes on after its last token: "
                         f"{text[position:]!r}", path=path, line=block.line)

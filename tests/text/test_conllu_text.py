@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lstm_cli.errors import DataError
-from lstm_cli.text.chars import char_labels, decode, iter_char_examples, pieces, windows
+from lstm_cli.text.chars import char_labels, decode, iter_char_examples, paragraphs, pieces, windows
 from lstm_cli.text.conllu_text import read_conllu_text
 
 from .conllu_samples import SAMPLE_TEXT, word, write_sample
@@ -18,7 +18,7 @@ def test_the_raw_text_joins_sentences_and_paragraphs_and_holds_every_token(tmp_p
     assert surfaces == [["I", "don't", "know", "."], ["Go", "home", "!"],
                         ["Café", "naïve", ",", "yes", "."]]
     assert [w.form for w in document.sentences[0].tokens[1].words] == ["do", "n't"]
-    assert document.paragraphs == [(0, 22), (24, len(SAMPLE_TEXT))]
+    assert paragraphs(document.text) == [(0, 22), (24, len(SAMPLE_TEXT))]
 
 
 def test_character_labels_mark_token_word_and_sentence_ends(tmp_path):
