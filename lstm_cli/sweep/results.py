@@ -142,7 +142,8 @@ def run_row(record: RunRecord, keys: list[str]) -> dict[str, Any]:
     metric = record.config.get("train.early_stopping.metric", "token_accuracy")
     best_epoch = record.report.get("best_epoch") if record.report else None
     if best_epoch is None:
-        best_epoch = _best_epoch(record.metrics, metric)
+        best_epoch = _best_epoch(record.metrics, metric,
+                                 record.config.get("train.early_stopping.tie_metric"))
     best = next((r for r in record.metrics if r["epoch"] == best_epoch), None)
     row.update(status=record.status, epochs=len(record.metrics), best_epoch=best_epoch,
                train_loss=best["train_loss"] if best else None)
@@ -179,16 +180,23 @@ def run_label(record: RunRecord, keys: list[str], short: dict[str, str]) -> str:
     return ", ".join(parts) or record.path.name
 
 
-def _best_epoch(metrics: list[dict[str, Any]], metric: str) -> int | None:
-    """The best epoch by the run's selection metric (train loss without dev data)."""
-    scored = [(r["epoch"], _value(r["dev"], metric) if r.get("dev") else r["train_loss"],
-               bool(r.get("dev"))) for r in metrics]
-    scored = [(epoch, value, dev) for epoch, value, dev in scored if value is not None]
-    if not scored:
-        return None
-    better = higher_is_better(metric) if scored[0][2] else False
-    pick = max if better else min
-    return pick(scored, key=lambda item: item[1])[0]
+def _best_epoch(metrics: list[dict[str, Any]], metric: str,
+                tie_metric: str | None) -> int | None:
+    """The epoch the run's own selection keeps (`train.loop.improves`, ties broken by
+    `tie_metric`), replayed over its records; by train loss without dev data."""
+    from lstm_cli.train.loop import LoopState, improves
+
+    best = LoopState()
+    for record in metrics:
+        if record.get("dev"):
+            value, name, tie_name = _value(record["dev"], metric), metric, tie_metric
+            tie = _value(record["dev"], tie_metric) if tie_metric else None
+        else:
+            value, name, tie_name, tie = record["train_loss"], "train_loss", None, None
+        if value is not None and improves(value, tie, best, name, tie_name):
+            best.best_metric, best.best_tie_metric = value, tie
+            best.best_epoch = record["epoch"]
+    return best.best_epoch or None
 
 
 def _value(report: dict[str, Any], name: str) -> float | None:

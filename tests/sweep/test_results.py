@@ -102,3 +102,16 @@ def test_markdown_cells_are_escaped_as_in_evaluation_reports():
     value = "a|b\\c"
     text = render([{"run": "r", "note": value}], ["run", "note"], "markdown", ["note"])
     assert text.splitlines()[-1] == f"| r | {markdown_cell(value)} |" == "| r | a\\|b\\\\c |"
+
+
+def test_a_run_without_its_report_names_the_epoch_its_own_selection_kept():
+    from lstm_cli.sweep.results import _best_epoch
+
+    metrics = [{"epoch": 1, "train_loss": 0.9, "dev": {"token_accuracy": 0.8, "loss": 0.5}},
+               {"epoch": 2, "train_loss": 0.5, "dev": {"token_accuracy": 0.9, "loss": 0.4}},
+               {"epoch": 3, "train_loss": 0.4, "dev": {"token_accuracy": 0.9, "loss": 0.3}},
+               {"epoch": 4, "train_loss": 0.3, "dev": {"token_accuracy": 0.9, "loss": 0.35}}]
+    assert _best_epoch(metrics, "token_accuracy", None) == 2      # the first of equal epochs
+    assert _best_epoch(metrics, "token_accuracy", "loss") == 3    # ties go to the lower dev loss
+    no_dev = [{"epoch": e, "train_loss": loss} for e, loss in ((1, 0.5), (2, 0.3), (3, 0.3))]
+    assert _best_epoch(no_dev, "token_accuracy", "loss") == 2
