@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.cells import FusedLSTMCell, Workspace
+from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled
 
 Array = np.ndarray
 
@@ -102,12 +102,12 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
     if ragged:
         mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
     output = xp.empty((steps, batch, 2 * hidden_size), dtype=dtype)
-    _masked_copy(h[0], mask, output[..., :hidden_size])
+    scaled(h[0], mask, output[..., :hidden_size])
     xp.copyto(output[..., hidden_size:], h[1, ::-1])     # reverse rows there are exactly 0
 
     def backward(d_output: Array) -> Array | None:
         d_h_all = take("stacked_d_h_all", state)
-        _masked_copy(d_output[..., :hidden_size], mask, d_h_all[0])
+        scaled(d_output[..., :hidden_size], mask, d_h_all[0])
         xp.copyto(d_h_all[1], d_output[::-1, :, hidden_size:])
         dc = take("stacked_dc", (2, batch, hidden_size), zero=True)
         d_h_next = take("stacked_d_h_next", (2, batch, hidden_size), zero=True)
@@ -142,11 +142,3 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
         return d_x
 
     return output, workspace.lend_until_dropped(backward, lent)
-
-
-def _masked_copy(source: Array, mask: Array | None, out: Array) -> None:
-    """out ← source ⊙ mask (or a plain copy without a mask)."""
-    if mask is None:
-        xp.copyto(out, source)
-    else:
-        xp.multiply(source, mask, out=out)

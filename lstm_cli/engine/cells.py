@@ -168,6 +168,15 @@ def shifted(reverse: bool) -> tuple[slice, slice]:
     return (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
 
 
+
+def scaled(array: Array, scale: Array | None, out: Array) -> Array:
+    """out ← array ⊙ scale (broadcast), or a copy of array when scale is None."""
+    if scale is None:
+        xp.copyto(out, array)
+    else:
+        xp.multiply(array, scale, out=out)
+    return out
+
 class LSTMCell(Cell):
     """LSTM with forget gate (Gers et al. 1999), optional peepholes (Graves 2012) and the variants
     of Greff et al. (2015). With a_t = W x_t + R h_{t−1} + b split into gate blocks:

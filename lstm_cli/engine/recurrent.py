@@ -24,7 +24,7 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.bidirectional import bidirectional_forward, stacking_pays
-from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, shifted
+from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, scaled, shifted
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -121,22 +121,14 @@ def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Arr
         bias = workspace.take(lent, "bias", (size,), dtype, zero=False)
         for k, (cell, scale) in enumerate(zip(cells, scales, strict=True)):
             rows = slice(k * cell.gate_size, (k + 1) * cell.gate_size)
-            _scaled(cell.params["w_input"], None if scale is None else scale[:, None],
+            scaled(cell.params["w_input"], None if scale is None else scale[:, None],
                     w_input[rows])
-            _scaled(cell.params["bias"], scale, bias[rows])
-    w_hidden_t = [_scaled(cell.params["w_hidden"].T, scale, workspace.take(
+            scaled(cell.params["bias"], scale, bias[rows])
+    w_hidden_t = [scaled(cell.params["w_hidden"].T, scale, workspace.take(
         lent, f"w_hidden_t{k}", (cell.hidden_size, cell.gate_size), dtype, zero=False))
         for k, (cell, scale) in enumerate(zip(cells, scales, strict=True))]
     return w_input, bias, w_hidden_t
 
-
-def _scaled(array: Array, scale: Array | None, out: Array) -> Array:
-    """out ← array ⊙ scale (broadcast), or a copy of array when scale is None."""
-    if scale is None:
-        xp.copyto(out, array)
-    else:
-        xp.multiply(array, scale, out=out)
-    return out
 
 
 def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
