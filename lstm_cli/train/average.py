@@ -79,13 +79,13 @@ class WeightAverage:
     def averaged(self) -> dict[str, np.ndarray]:
         """w̄ of every parameter as of the last update (lazy ones computed, the rest as kept;
         with bias correction, divided by 1 − d^t, and before any update the weights)."""
+        if self.bias_correction and self.steps == 0:
+            return {name: value.copy() for name, value in self.params.items()}
         out = dict(self.average)
         for name, last in self.last.items():
             out[name] = _caught_up(self.average[name].copy(), self.held[name], self.decay,
                                    self.steps - last)
         if self.bias_correction:
-            if self.steps == 0:
-                return {name: value.copy() for name, value in self.params.items()}
             scale = 1.0 - self.decay ** self.steps
             out = {name: (average / scale).astype(average.dtype, copy=False)
                    for name, average in out.items()}
