@@ -1,8 +1,8 @@
 """The divergence guard: training stops (`TrainingDiverged`, exit 3) when a batch's loss or
 gradient norm is NaN/inf, or when its loss explodes while staying finite.
 
-A finite explosion is a batch loss, per unit of the data (`loss_per_unit`: per step, so that
-batches of short and of long sequences compare), above `train.divergence_factor` times
+A finite explosion is a batch loss, per unit of the data (`OutputLayer.loss_per_unit`: per
+step, so that batches of short and of long sequences compare), above `train.divergence_factor` times
 
     reference = max(mean loss per unit of the first REFERENCE_STEPS updates, ln C)
 
@@ -50,15 +50,6 @@ class GuardState(Protocol):
     reference_steps: int
 
 
-def loss_per_unit(config: Config, loss: float, batch: Batch) -> tuple[float, str]:
-    """The batch loss on a scale that does not grow with sequence length or batch size, and
-    the unit it is per, as the output layer gives them (`OutputLayer.loss_per_unit`): CRF's
-    per-sequence loss and CTC's `sum` become per step; softmax is per step already, CTC's `mean`
-    and `mean_target_length` per target label, last_softmax per sequence, regression per value."""
-    model = config.model
-    return model.output_layer.loss_per_unit(loss, batch, **model.output_section())
-
-
 class DivergenceGuard:
     """Judges each training step (see the module docstring); `num_scores` is the output
     layer's C, `last_dir` the `last` checkpoint the stop message points to."""
@@ -67,7 +58,9 @@ class DivergenceGuard:
                  log: Callable[[str], None]) -> None:
         self.config, self.last_dir, self.log = config, last_dir, log
         self.factor = config.train.divergence_factor
-        self.floor = math.log(num_scores) if config.model.output_layer.uniform_guess else 0.0
+        self.output_layer = config.model.output_layer
+        self.output_options = config.model.output_section()
+        self.floor = math.log(num_scores) if self.output_layer.uniform_guess else 0.0
 
     def check(self, state: GuardState, epoch: int, loss: float, norm: float,
               batch: Batch) -> bool:
@@ -83,7 +76,7 @@ class DivergenceGuard:
                 return False
             self._stop(state, where, what, "or set train.on_nonfinite: skip_batch")
         if self.factor is not None:
-            scaled, unit = loss_per_unit(self.config, loss, batch)
+            scaled, unit = self.output_layer.loss_per_unit(loss, batch, **self.output_options)
             if state.reference_steps:
                 reference = max(state.reference_loss_sum / state.reference_steps, self.floor)
                 if scaled > self.factor * reference:
