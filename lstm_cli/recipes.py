@@ -452,7 +452,7 @@ def _yaml_lines(mapping: dict[str, Any], prefix: str, depth: int,
         else:
             text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True,
                                   sort_keys=False, width=1000).strip()
-            text = text.removesuffix("\n...").removesuffix("...").strip()
+            text = text.removesuffix("\n...").strip()
             lines.append(f"{indent}{key}: {text}")
     return lines
 

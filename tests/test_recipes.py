@@ -49,3 +49,12 @@ def test_chunk_labels_that_break_the_scheme_get_a_crf_without_constraints(tmp_pa
     recipe = recipe_for(profile)
     assert recipe.config["model"]["crf"] == {"constraints": False}
     assert "break IOB2's rules" in recipe.to_yaml()
+
+
+def test_a_value_ending_in_three_dots_is_written_whole():
+    import yaml
+
+    from lstm_cli.recipes import _yaml_lines
+
+    lines = _yaml_lines({"data": {"train": "corpus/train...", "dev": "a b"}}, "", 0, {})
+    assert yaml.safe_load("\n".join(lines)) == {"data": {"train": "corpus/train...", "dev": "a b"}}
