@@ -39,6 +39,7 @@ from lstm_cli.data.encoding import encode_example
 from lstm_cli.data.prepare import iter_examples
 from lstm_cli.engine.export import stack_to_torch
 from lstm_cli.model import TrainedModel, load_model
+from lstm_cli.sweep.local import child_env
 
 BATCH = 64
 
@@ -144,7 +145,7 @@ def ours_end_to_end(checkpoint: str, path: Path, threads: int) -> tuple[float, l
         out = Path(tmp) / "out.conll"
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "lstm_cli", "predict", checkpoint, str(path),
-                        "-o", str(out)], check=True)
+                        "-o", str(out)], check=True, env=child_env(threads))
         seconds = time.perf_counter() - start
         blocks = out.read_text(encoding="utf-8").strip("\n").split("\n\n")
     return seconds, [[line.split("\t")[-1] for line in block.split("\n")] for block in blocks]
