@@ -44,10 +44,12 @@ import yaml
 from lstm_cli.config import validate_config
 from lstm_cli.data.conll import read_conll
 from lstm_cli.data.conllu import read_conllu
+from lstm_cli.data.dataset import format_of_suffix
 from lstm_cli.data.files import iter_lines
 from lstm_cli.data.jsonl import read_jsonl
 from lstm_cli.data.schemes import detect_scheme, is_valid_sequence
 from lstm_cli.data.types import Example
+from lstm_cli.data.vectors import vector_dim
 from lstm_cli.errors import DataError
 
 SPLITS = ("train", "dev", "test")
@@ -170,7 +172,7 @@ def detect_format(path: str | Path) -> Literal["conll", "conllu", "jsonl"]:
     """JSONL when the first non-blank line is a JSON object; CoNLL-U when the file ends in
     .conllu or its first word line has ten tab-separated fields starting with a number;
     otherwise CoNLL columns."""
-    if str(path).endswith(".conllu"):
+    if format_of_suffix(Path(path).suffix) == "conllu":
         return "conllu"
     for _, line in iter_lines(path):
         if not line.strip() or line.startswith("#"):
@@ -351,7 +353,7 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
     why("model.word_dropout_alpha", "rare words are replaced by <unk> with probability "
                                     "1/(count + 1), so the model learns <unk>")
     if vectors:
-        dim = vectors_dim or _vector_width(vectors)
+        dim = vectors_dim or vector_dim(vectors)
         model["embedding"] = {"dim": dim, "pretrained": vectors, "freeze": False}
         why("model.embedding", "pretrained vectors given with --vectors")
     else:
@@ -423,17 +425,6 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
               "comment.", "Found:", *(f"  {line}" for line in profile.describe()), "",
               "Train with: lstm train THIS_FILE"]
     return Recipe(config, comments, choices, header)
-
-
-def _vector_width(path: str) -> int:
-    """The width of word2vec/GloVe text vectors: the header's second number, else the fields
-    of the first line less the word."""
-    for _, line in iter_lines(path):
-        fields = line.split()
-        if len(fields) == 2 and all(field.isdigit() for field in fields):
-            return int(fields[1])
-        return len(fields) - 1
-    raise DataError("expected word vectors, found an empty file", path=path)
 
 
 def _yaml_lines(mapping: dict[str, Any], prefix: str, depth: int,

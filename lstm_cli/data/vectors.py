@@ -128,6 +128,16 @@ def _share(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else f"{part}/{whole}"
 
 
+def vector_dim(path: str | Path) -> int:
+    """The width of the vectors in `path`, as `read_vectors` reads it (the header's second
+    number, else the fields of the first line less the word) without reading the rest."""
+    for _, line in iter_lines(path):
+        fields = line.split()
+        if fields:
+            return int(fields[1]) if _is_header(fields) else len(fields) - 1
+    raise DataError("expected word vectors, found an empty file", path=path)
+
+
 def _is_header(fields: list[str]) -> bool:
     return len(fields) == 2 and all(field.isascii() and field.isdigit() for field in fields)
 

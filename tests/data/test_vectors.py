@@ -70,3 +70,14 @@ def test_reads_the_seed_word_vectors():
     vectors = read_vectors(SEED_NEWS / "wordvecs.txt", dim=300)
     assert vectors.matrix.shape == (930, 300)
     assert -0.28 < vectors.matrix.min() and vectors.matrix.max() < 0.25
+
+
+def test_vector_dim_reads_the_width_as_read_vectors_does(tmp_path):
+    from lstm_cli.data.vectors import vector_dim
+
+    with_header = tmp_path / "a.txt"
+    with_header.write_text("\n2 3\nthe 0.1 0.2 0.3\nof 0 0 1\n", encoding="utf-8")
+    plain = tmp_path / "b.txt"
+    plain.write_text("\nthe 0.1 0.2\n", encoding="utf-8")
+    assert vector_dim(with_header) == read_vectors(with_header).dim == 3
+    assert vector_dim(plain) == read_vectors(plain).dim == 2
