@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled
+from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled, zero_past_ends
 
 Array = np.ndarray
 
@@ -77,9 +77,8 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
                                                                           gate_size))
     gates += bias.reshape(2, 1, 1, gate_size)
     if ragged:
-        for s in range(steps):                 # steps past a sequence's end read no input
-            gates[0, s, sizes[s]:] = 0
-            gates[1, s, sizes[steps - 1 - s]:] = 0
+        zero_past_ends(gates[0], sizes)
+        zero_past_ends(gates[1], sizes[::-1])
     w_hidden_stacked = take("w_hidden_stacked", (2, hidden_size, gate_size))
     xp.stack(w_hidden_t, out=w_hidden_stacked)
     state = (2, steps, batch, hidden_size)

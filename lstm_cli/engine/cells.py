@@ -177,6 +177,13 @@ def scaled(array: Array, scale: Array | None, out: Array) -> Array:
         xp.multiply(array, scale, out=out)
     return out
 
+
+def zero_past_ends(gates: Array, sizes: list[int]) -> None:
+    """gates[t, sizes[t]:] ← 0 for every step t: rows past a sequence's end read no input."""
+    for t, size in enumerate(sizes):
+        if size < len(gates[t]):
+            gates[t, size:] = 0
+
 class LSTMCell(Cell):
     """LSTM with forget gate (Gers et al. 1999), optional peepholes (Graves 2012) and the variants
     of Greff et al. (2015). With a_t = W x_t + R h_{t−1} + b split into gate blocks:

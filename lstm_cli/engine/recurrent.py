@@ -24,7 +24,7 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.bidirectional import bidirectional_forward, stacking_pays
-from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, scaled, shifted
+from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, scaled, shifted, zero_past_ends
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -61,9 +61,7 @@ class Recurrent(Module):
         dtype = gates.dtype
         tape = Tape(self.workspace, gates=gates, h=hidden)
         active = [int(size) for size in batch_sizes]
-        for t in range(steps):           # nothing past a sequence's end is read, in either pass
-            if active[t] < batch:
-                gates[t, active[t]:] = 0
+        zero_past_ends(gates, active)    # nothing past a sequence's end is read, in either pass
         cell.add_buffers(tape)
         recurrent = tape.take("recurrent", (batch, cell.gate_size), dtype, zero=False)
         order = range(steps - 1, -1, -1) if self.reverse else range(steps)
