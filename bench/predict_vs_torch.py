@@ -178,7 +178,7 @@ def main() -> None:
         with threadpool_limits(limits=args.threads):
             start = time.perf_counter()
             for batch in encoded:
-                scores, _ = model.tagger.scores(batch)
+                scores, _ = model.tagger.scores(batch, keep_tape=False)
                 model.tagger.output.decode(scores, batch.lengths)
             ours_model.append(time.perf_counter() - start)
         seconds, torch_labels = torch_end_to_end(torch, module, model, args.file)

@@ -3,7 +3,8 @@
 One training step is what training does per batch: the recurrent stack's forward, the linear
 classifier, softmax cross-entropy, and the backward pass to every parameter
 (`SequenceTagger.loss_and_grads` on dense frames of `input_size`; nothing learns below the
-frames, so ∂L/∂frames is not computed). Inference is the forward pass and an argmax per step.
+frames, so ∂L/∂frames is not computed). Inference is the forward pass, keeping no tape
+(`keep_tape=False`, as evaluation and predict run it), and an argmax per step.
 
 The GEMM floor is the time of the matrix products alone, in NumPy, with the shapes the schedule
 of `engine/recurrent.py` needs, per layer l (input size I_l) and direction, G gates:
@@ -222,7 +223,7 @@ def benchmark(cell: str = "lstm", batch_size: int = 32, seq_len: int = 32, input
         tagger.loss_and_grads(batch, train=True)
 
     def infer_step() -> None:
-        scores, _ = tagger.scores(batch)
+        scores, _ = tagger.scores(batch, keep_tape=False)
         scores.argmax(axis=-1)
 
     limits = threadpool_limits(limits=threads) if threads else nullcontext()

@@ -54,7 +54,7 @@ def _run(model: TrainedModel, examples: Sequence[Example], batch_size: int, *,
     predictions: list[Prediction | None] = [None] * len(examples)
     losses, weights = [], []
     for batch in batches_in_order(model, examples, batch_size, with_labels=with_labels):
-        scores, _ = tagger.scores(batch)
+        scores, _ = tagger.scores(batch, keep_tape=False)
         if with_labels:
             losses.append(tagger.output.loss(scores, batch)[0])
             weights.append(batch.size if tagger.output.targets.per_sequence

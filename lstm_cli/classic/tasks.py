@@ -163,7 +163,7 @@ def _probabilities(tagger: SequenceTagger, encoded: list[EncodedExample],
     for start in range(0, len(encoded), batch_size):
         chunk = encoded[start:start + batch_size]
         batch = make_batch(chunk, index=range(start, start + len(chunk)))
-        scores, _ = tagger.scores(batch)
+        scores, _ = tagger.scores(batch, keep_tape=False)
         for column, p in enumerate(tagger.output.probabilities(scores, batch.lengths)):
             probs[batch.index[column]] = p
     return probs

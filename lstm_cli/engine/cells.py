@@ -75,6 +75,10 @@ class Workspace:
         weakref.finalize(owner, self.spare.update, lent)
         return owner
 
+    def give_back(self, lent: dict[str, Array]) -> None:
+        """Take the `lent` buffers back now (a forward-only pass that no longer reads them)."""
+        self.spare.update(lent)
+
 
 class Tape(dict):
     """Buffers a cell keeps over all steps of one sequence batch, by name (each [T, B, ·]).
@@ -423,6 +427,29 @@ class FusedLSTMCell(LSTMCell):
             c += xp.multiply(a[..., f], c_prev, out=scratch)
         tanh(c, out=cell_out)                     # tanh(c_t)
         xp.multiply(a[..., o], cell_out, out=h)   # h_t = o_t ⊙ tanh(c_t)
+
+    def step_gate_major(self, a: Array, c: Array, h: Array, scratch: Array, first: bool) -> None:
+        """`forward_equations` for a pass that keeps no tape (`engine/forward_only.py`), on
+        gate-major pre-activations: `a` (4, …) holds a' = [½a_i, ½a_f, ½a_o, a_g] stacked on
+        its first axis, contiguous, and is overwritten; `c` holds c_{t−1} (not read at the
+        `first` step) and becomes c_t; `scratch` is any buffer of c's shape. The same products
+        as `forward_equations`, summed in the other order (IEEE addition commutes), so h_t and
+        c_t are the same bit for bit:
+
+            c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)
+        """
+        tanh(a, out=a)                            # [tanh(½a_i), …, g_t = tanh(a_g)]
+        gates = a[:3]
+        gates *= 0.5
+        gates += 0.5                              # [i_t, f_t, o_t] = ½ tanh(½a) + ½ = σ(a)
+        i, f, o, g = a
+        if first:
+            xp.multiply(i, g, out=c)
+        else:
+            c *= f                                # f_t ⊙ c_{t−1}
+            c += xp.multiply(i, g, out=scratch)   # ... + i_t ⊙ g_t
+        tanh(c, out=scratch)
+        xp.multiply(o, scratch, out=h)            # h_t = o_t ⊙ tanh(c_t)
 
     def backward_step(self, tape, t, prev, n, dh):
         a = tape["gates"][t, :n]

@@ -12,6 +12,10 @@ The schedule that makes NumPy fast:
             preallocated buffers; each direction writes h_t into its half of the layer output;
   backward  per step the cell's equations and one GEMM ∂L/∂a_t R; the gate gradients of all
             steps are kept, so ∂L/∂W, ∂L/∂R, ∂L/∂b and ∂L/∂x are each one GEMM over all steps.
+A forward pass that will not be differentiated (`keep_tape=False`: evaluation, predict) keeps no
+tape for the fused LSTM: c_t is updated in place in one (B, H) buffer and tanh(c_t) lives in a
+scratch row, so per step nothing but h_t is written to a [T, B, ·] buffer; other cells run the
+taped loop and drop the tape at once.
 Internal buffers come from each unit's `Workspace` and are reused by the next batch once the
 backward function that reads them has been dropped (see cells.Workspace).
 """
@@ -24,7 +28,17 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.bidirectional import bidirectional_forward, stacking_pays
-from lstm_cli.engine.cells import Cell, Tape, Workspace, make_cell, scaled, shifted, zero_past_ends
+from lstm_cli.engine.cells import (
+    Cell,
+    FusedLSTMCell,
+    Tape,
+    Workspace,
+    make_cell,
+    scaled,
+    shifted,
+    zero_past_ends,
+)
+from lstm_cli.engine.forward_only import lstm_layer_without_tape
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -130,8 +144,10 @@ def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Arr
 
 
 def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
-                  input_grad: bool = True) -> tuple[Array, Backward]:
-    """Outputs [h_1 ; h_2 ; …] (T, B, k·H) of k units reading the same input, and the backward.
+                  input_grad: bool = True, keep_tape: bool = True
+                  ) -> tuple[Array, Backward | None]:
+    """Outputs [h_1 ; h_2 ; …] (T, B, k·H) of k units reading the same input, and the backward
+    (None without `keep_tape`: a forward pass that will not be differentiated).
 
     The units' input projections are one GEMM, x [W_1 ; W_2 ; …]ᵀ (T·B, k·G·H), and so is ∂L/∂x
     in the backward pass (skipped, and None returned, without `input_grad`: nothing upstream
@@ -145,7 +161,14 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
     lent: dict[str, Array] = {}
     workspace = units[0].workspace
     w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype)
-    if stacking_pays(cells, batch_sizes):
+    stacked = stacking_pays(cells, batch_sizes)
+    if not keep_tape and all(type(cell) is FusedLSTMCell for cell in cells):
+        output = lstm_layer_without_tape(cells, [unit.reverse for unit in units], workspace,
+                                         x, batch_sizes, w_input, bias, w_hidden_t,
+                                         stacked=stacked)
+        workspace.give_back(lent)
+        return output, None
+    if stacked:
         return bidirectional_forward(cells, workspace, lent, x, batch_sizes, w_input, bias,
                                      w_hidden_t, dtype, input_grad=input_grad)
     x2d = x.reshape(steps * batch, inputs)
@@ -178,6 +201,8 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
             xp.concatenate([cell.params["w_input"] for cell in cells], out=w_stacked)
         return (d_gates @ w_stacked).reshape(steps, batch, inputs)  # ∂L/∂x_t = Wᵀ ∂L/∂a_t
 
+    if not keep_tape:                       # the tape goes back with the dropped backward
+        return hidden, None
     return hidden, workspace.lend_until_dropped(backward, lent)
 
 
@@ -212,10 +237,12 @@ class RecurrentStack(Module):
         self.output_size = size
 
     def forward(self, x: Array, lengths: Array, *, train: bool = False,
-                rng: np.random.Generator | None = None, input_grad: bool = True
-                ) -> tuple[Array, Backward]:
+                rng: np.random.Generator | None = None, input_grad: bool = True,
+                keep_tape: bool = True) -> tuple[Array, Backward | None]:
         """Outputs of the top layer (T, B, output_size), zero past each sequence's end, and the
-        backward function: ∂L/∂out -> ∂L/∂x, or None without `input_grad`."""
+        backward function: ∂L/∂out -> ∂L/∂x, or None without `input_grad`. Without
+        `keep_tape` (nothing will be differentiated) the same outputs and None: nothing is
+        kept for a backward pass (see `layer_forward`)."""
         lengths = xp.asarray(lengths)
         order = xp.argsort(-lengths, kind="stable")
         is_sorted = bool(xp.all(order == xp.arange(len(lengths))))
@@ -228,10 +255,13 @@ class RecurrentStack(Module):
                 x, drop_backward = dropout(x, self.dropout, rng)
                 backwards.append(drop_backward)
             x, layer_backward = layer_forward(units, x, batch_sizes,
-                                              input_grad=input_grad or index > 0)
+                                              input_grad=input_grad or index > 0,
+                                              keep_tape=keep_tape)
             backwards.append(layer_backward)
         if not is_sorted:
             x = x[:, xp.argsort(order)]
+        if not keep_tape:
+            return x, None
 
         def backward(d_out: Array) -> Array | None:
             d = d_out if is_sorted else d_out[:, order]

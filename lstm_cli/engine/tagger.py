@@ -100,9 +100,11 @@ class SequenceTagger(Module):
         return {"embedding.weight"} if self.embedding is not None and self.embedding.frozen \
             else set()
 
-    def scores(self, batch, *, train: bool = False,
-               rng: np.random.Generator | None = None) -> tuple[Array, Callable[[Array], None]]:
-        """Label scores (T, B, C) and the function that backpropagates ∂L/∂scores to every param."""
+    def scores(self, batch, *, train: bool = False, rng: np.random.Generator | None = None,
+               keep_tape: bool = True) -> tuple[Array, Callable[[Array], None] | None]:
+        """Label scores (T, B, C) and the function that backpropagates ∂L/∂scores to every param;
+        without `keep_tape` (evaluation, predict) the same scores and None, the recurrent stack
+        keeping nothing for a backward pass."""
         parts, input_backwards = [], []
         if self.embedding is not None:
             token_ids = batch.token_ids
@@ -130,10 +132,12 @@ class SequenceTagger(Module):
             x, in_drop_back = dropout(x, self.input_dropout, rng)
         input_grad = any(back is not None for back in input_backwards)   # else ∂L/∂x is unused
         hidden, rnn_back = self.rnn.forward(x, batch.lengths, train=train, rng=rng,
-                                            input_grad=input_grad)
+                                            input_grad=input_grad, keep_tape=keep_tape)
         if train and self.output_dropout > 0:
             hidden, out_drop_back = dropout(hidden, self.output_dropout, rng)
         scores, classifier_back = self.classifier.forward(hidden)
+        if not keep_tape:
+            return scores, None
 
         def backward(d_scores: Array) -> None:
             d_hidden = classifier_back(d_scores)
@@ -166,12 +170,12 @@ class SequenceTagger(Module):
 
     def loss(self, batch) -> float:
         """The loss in evaluation mode (no dropout, no gradients)."""
-        scores, _ = self.scores(batch)
+        scores, _ = self.scores(batch, keep_tape=False)
         return self.output.loss(scores, batch)[0]
 
     def decode(self, batch, *, with_probs: bool = False):
         """Predicted label ids per sequence, in batch order (and per-step label probabilities)."""
-        scores, _ = self.scores(batch)
+        scores, _ = self.scores(batch, keep_tape=False)
         paths = self.output.decode(scores, batch.lengths)
         if not with_probs:
             return paths, None

@@ -1,0 +1,119 @@
+"""The fused LSTM's forward pass when nothing will be differentiated: no tape, gate-major buffers.
+
+Evaluation and predict run `recurrent.layer_forward(..., keep_tape=False)`, which hands a layer
+of `FusedLSTMCell`s here (other cells run the taped loop and drop the tape). The equations and
+the ½-scaled operands are the taped loop's (`FusedLSTMCell.forward_equations`), and every h_t is
+bit for bit the taped loop's; what differs is what is kept and how it is laid out:
+
+  * no tape: c_t is updated in place in one (D, B, H) buffer, tanh(c_t) lives in a scratch
+    buffer, and only h_t is written to a [T, B, ·] array (it is the layer's output);
+  * gate-major steps: R h_{t−1} is computed as [4, D, m, H], R split per gate k of
+    [ i | f | o | g ] (one batched matmul, as fast as the [D, m, 4H] one), and the step's
+    input projections W x_t + b are added to it through a [4, D, m, H] view of their usual
+    [D, T, B, 4H] buffer (one GEMM per direction over all steps, as in the taped loop). Every
+    elementwise call of the step then runs over a contiguous array: a gate block, or the
+    sigmoid block [ i | f | o ] (the first three). NumPy's loops over a row-strided [m, 3H]
+    slice of an [m, 4H] block cost 2–3× the contiguous one at these sizes, and the taped
+    layout pays that on most calls of every step. (Computing the projections gate-major too,
+    one GEMM per gate, was slower: each GEMM packs X again.)
+
+D is 2 for both directions of a bidirectional layer stacked as in `bidirectional.py` (slot s
+holds the forward direction's step s and the reverse direction's step T−1−s, computed over the
+first m_s = max(n_s, n_{T−1−s}) rows), and 1 for a single direction.
+
+Rows a step does not compute keep the c of the last step that did (the taped loop would read
+zero there), which is harmless: going forwards the active rows only shrink, so a row left out
+is past its sequence's end and its h is masked (stacked) or never read (one direction); going
+in reverse a row left out is before its sequence's start, where every value it ever held is
+exactly zero (zero input and zero state give i = f = o = ½, g = 0, c = 0, h = 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_cli.engine.backend import xp
+from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled
+
+Array = np.ndarray
+
+
+def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
+                            workspace: Workspace, x: Array, batch_sizes: Array, w_input: Array,
+                            bias: Array, w_hidden_t: list[Array], *, stacked: bool) -> Array:
+    """[h_1 ; …] (T, B, k·H) of k fused-LSTM units reading `x` (T, B, I), zero past each
+    sequence's end, from `recurrent.forward_weights`' scaled operands (`w_input` (k·4H, I),
+    `bias` (k·4H,), each Rᵀ (H, 4H)); `stacked` runs a bidirectional pair's directions in one
+    loop (`bidirectional.stacking_pays`)."""
+    steps, batch, inputs = x.shape
+    k, hidden_size = len(cells), cells[0].hidden_size
+    dtype = xp.result_type(x, w_input)
+    lent: dict[str, Array] = {}
+
+    def take(name: str, shape: tuple[int, ...], zero: bool = False) -> Array:
+        return workspace.take(lent, name, shape, dtype, zero)
+
+    sources = take("x_both", (2, steps, batch, inputs)) if stacked else x[None]
+    if stacked:                                  # the reverse direction reads x back to front
+        xp.copyto(sources[0], x)
+        xp.copyto(sources[1], x[::-1])
+    projections = take("projections", (k, steps, batch, 4 * hidden_size))
+    xp.matmul(sources.reshape(len(sources), steps * batch, inputs),           # X_d W_dᵀ ...
+              w_input.reshape(k, 4 * hidden_size, inputs).transpose(0, 2, 1),
+              out=projections.reshape(k, steps * batch, 4 * hidden_size))
+    projections += bias.reshape(k, 1, 1, 4 * hidden_size)                    # ... + b_d
+    gates = projections.reshape(k, steps, batch, 4, hidden_size).transpose(3, 0, 1, 2, 4)
+    r_by_gate = take("r_by_gate", (4, k, hidden_size, hidden_size))              # R_kᵀ
+    for d, r_t in enumerate(w_hidden_t):
+        xp.copyto(r_by_gate[:, d], r_t.reshape(hidden_size, 4, hidden_size).transpose(1, 0, 2))
+    sizes = [int(size) for size in batch_sizes]
+    output = xp.zeros((steps, batch, k * hidden_size), dtype=dtype)
+    if stacked:
+        ragged = sizes[-1] < batch
+        for s, size in enumerate(sizes[::-1]):   # reverse rows before their start read 0
+            if size < batch:
+                gates[:, 1, s, size:] = 0
+        hidden = take("stacked_h", (2, steps, batch, hidden_size), zero=ragged)
+        time_loop(cells[0], gates, hidden, r_by_gate, range(steps),
+                  [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)], take)
+        mask = None
+        if ragged:
+            mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
+        scaled(hidden[0], mask, output[..., :hidden_size])
+        xp.copyto(output[..., hidden_size:], hidden[1, ::-1])  # rows before a start are 0
+    else:
+        for d, (cell, backwards) in enumerate(zip(cells, reverse, strict=True)):
+            block = output[..., d * hidden_size:(d + 1) * hidden_size]
+            time_loop(cell, gates[:, d:d + 1], block[None], r_by_gate[:, d:d + 1],
+                      range(steps - 1, -1, -1) if backwards else range(steps), sizes, take)
+    workspace.give_back(lent)
+    return output
+
+
+def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array,
+              order: range, rows: list[int], take) -> None:
+    """h_t into `hidden` (D, T, B, H) for t in `order`, from the gate-major input projections
+    `gates` (4, D, T, B, H) and `r_by_gate` (4, D, H, H); `rows[t]` rows are computed at t.
+    A row's first step reads c = 0 and h_{t−1} = 0 (`hidden` holds zeros where unwritten)."""
+    depth, _, batch, hidden_size = hidden.shape
+    flat = take("step_gates", (4 * depth * batch * hidden_size,))
+    c = take("c_now", (depth, batch, hidden_size), zero=True)
+    scratch = take("scratch_now", (depth, batch, hidden_size))
+    computed = -1
+    prev = None
+    for t in order:
+        m = rows[t]
+        if m == 0:
+            prev = None
+            continue
+        if m != computed:                                   # contiguous views of m rows
+            computed = m
+            a = flat[:4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
+            c_m, scratch_m = c[:, :m], scratch[:, :m]
+        if prev is None:
+            xp.copyto(a, gates[:, :, t, :m])
+        else:
+            xp.matmul(hidden[None, :, prev, :m], r_by_gate, out=a)   # R_k h_{t−1}
+            a += gates[:, :, t, :m]                                   # + W_k x_t + b_k
+        cell.step_gate_major(a, c_m, hidden[:, t, :m], scratch_m, prev is None)
+        prev = t

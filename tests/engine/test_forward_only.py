@@ -1,0 +1,67 @@
+"""The forward pass without a tape (evaluation, predict) against the taped forward pass."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lstm_cli.engine import bidirectional
+from lstm_cli.engine.tagger import SequenceTagger
+from tests import support
+
+LENGTHS = {"full": [7, 7, 7, 7], "ragged": [1, 7, 3, 7, 2], "one-long": [7, 1, 1, 1],
+           "empty-rows": [3, 0, 2, 0]}
+
+
+def both_passes(stack, x, lengths):
+    """The taped outputs and the outputs without a tape (whose backward must be None)."""
+    taped, backward = stack.forward(x, np.array(lengths))
+    untaped, no_backward = stack.forward(x, np.array(lengths), keep_tape=False)
+    assert backward is not None and no_backward is None
+    return taped, untaped
+
+
+@pytest.mark.parametrize("stacked", [False, True], ids=["separate", "stacked"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("directions", [1, 2], ids=["uni", "bi"])
+@pytest.mark.parametrize("lengths", list(LENGTHS.values()), ids=list(LENGTHS))
+def test_the_fused_lstm_without_a_tape_gives_the_taped_outputs(monkeypatch, stacked, layers,
+                                                                directions, lengths):
+    monkeypatch.setattr(bidirectional, "EXTRA_ROWS_ALLOWED", float("inf") if stacked else 0.0)
+    rng = np.random.default_rng(0)
+    stack = support.random_stack("lstm", 3, 4, rng, layers=layers,
+                                 bidirectional=directions == 2)
+    x = rng.standard_normal((7, len(lengths), 3))
+    for _ in range(2):                   # the second time on buffers the first one gave back
+        taped, untaped = both_passes(stack, x, lengths)
+        np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
+    mask = np.arange(7)[:, None] < np.array(lengths)[None, :]
+    assert not untaped[~mask].any()                       # zero past each sequence's end
+
+
+@pytest.mark.parametrize("cell,options", [("gru", {}), ("rnn", {}),
+                                          ("lstm", {"peepholes": True}),
+                                          ("lstm", {"variant": "CIFG"})],
+                         ids=["gru", "rnn", "lstm-peepholes", "lstm-CIFG"])
+def test_other_cells_fall_back_to_the_taped_loop(cell, options):
+    rng = np.random.default_rng(1)
+    stack = support.random_stack(cell, 3, 4, rng, layers=2, bidirectional=True, **options)
+    x = rng.standard_normal((7, 5, 3))
+    taped, untaped = both_passes(stack, x, LENGTHS["ragged"])
+    np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
+
+
+def test_a_tagger_scores_and_labels_the_same_without_a_tape():
+    rng = np.random.default_rng(2)
+    tagger = SequenceTagger(num_labels=5, rng=rng, dtype=np.float64, frame_dim=6,
+                            hidden_size=8, num_layers=2, bidirectional=True)
+    lengths = np.array([4, 9, 9, 2, 6])
+    mask = np.arange(9)[:, None] < lengths[None, :]
+    batch = SimpleNamespace(frames=rng.standard_normal((9, 5, 6)), lengths=lengths,
+                                    mask=mask, token_ids=None, feature_ids={})
+    taped, _ = tagger.scores(batch)
+    untaped, backward = tagger.scores(batch, keep_tape=False)
+    assert backward is None
+    np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
+    assert [list(path) for path in tagger.output.decode(untaped, lengths)] == \
+        [list(path) for path in tagger.output.decode(taped, lengths)]
