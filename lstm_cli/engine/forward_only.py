@@ -40,11 +40,11 @@ Array = np.ndarray
 
 def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
                             workspace: Workspace, x: Array, batch_sizes: Array, w_input: Array,
-                            bias: Array, w_hidden_t: list[Array], *, stacked: bool) -> Array:
+                            bias: Array, *, stacked: bool) -> Array:
     """[h_1 ; …] (T, B, k·H) of k fused-LSTM units reading `x` (T, B, I), zero past each
-    sequence's end, from `recurrent.forward_weights`' scaled operands (`w_input` (k·4H, I),
-    `bias` (k·4H,), each Rᵀ (H, 4H)); `stacked` runs a bidirectional pair's directions in one
-    loop (`bidirectional.stacking_pays`)."""
+    sequence's end, from `recurrent.forward_weights`' scaled `w_input` (k·4H, I) and `bias`
+    (k·4H,); `stacked` runs a bidirectional pair's directions in one loop
+    (`bidirectional.stacking_pays`)."""
     steps, batch, inputs = x.shape
     k, hidden_size = len(cells), cells[0].hidden_size
     dtype = xp.result_type(x, w_input)
@@ -53,21 +53,26 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
     def take(name: str, shape: tuple[int, ...], zero: bool = False) -> Array:
         return workspace.take(lent, name, shape, dtype, zero)
 
-    sources = take("x_both", (2, steps, batch, inputs)) if stacked else x[None]
-    if stacked:                                  # the reverse direction reads x back to front
-        xp.copyto(sources[0], x)
-        xp.copyto(sources[1], x[::-1])
     projections = take("projections", (k, steps, batch, 4 * hidden_size))
-    xp.matmul(sources.reshape(len(sources), steps * batch, inputs),           # X_d W_dᵀ ...
-              w_input.reshape(k, 4 * hidden_size, inputs).transpose(0, 2, 1),
-              out=projections.reshape(k, steps * batch, 4 * hidden_size))
+    w_input = w_input.reshape(k, 4 * hidden_size, inputs)
+    if stacked:                                  # the reverse direction reads x back to front
+        x_reversed = take("x_reversed", x.shape)
+        xp.copyto(x_reversed, x[::-1])
+        for d, source in enumerate((x, x_reversed)):
+            xp.matmul(source.reshape(steps * batch, inputs), w_input[d].T,
+                      out=projections[d].reshape(steps * batch, 4 * hidden_size))
+    else:                                        # X_d W_dᵀ
+        xp.matmul(x.reshape(steps * batch, inputs), w_input.transpose(0, 2, 1),
+                  out=projections.reshape(k, steps * batch, 4 * hidden_size))
     projections += bias.reshape(k, 1, 1, 4 * hidden_size)                    # ... + b_d
     gates = projections.reshape(k, steps, batch, 4, hidden_size).transpose(3, 0, 1, 2, 4)
-    r_by_gate = take("r_by_gate", (4, k, hidden_size, hidden_size))              # R_kᵀ
-    for d, r_t in enumerate(w_hidden_t):
-        xp.copyto(r_by_gate[:, d], r_t.reshape(hidden_size, 4, hidden_size).transpose(1, 0, 2))
+    r_by_gate = take("r_by_gate", (4, k, hidden_size, hidden_size))
+    for d, cell in enumerate(cells):             # R_kᵀ, rows scaled as the cell asks
+        recurrent = cell.params["w_hidden"].reshape(4, hidden_size, hidden_size)
+        xp.multiply(recurrent.transpose(0, 2, 1),
+                    cell.preactivation_scale.reshape(4, 1, hidden_size), out=r_by_gate[:, d])
     sizes = [int(size) for size in batch_sizes]
-    output = xp.zeros((steps, batch, k * hidden_size), dtype=dtype)
+    output = (xp.empty if stacked else xp.zeros)((steps, batch, k * hidden_size), dtype=dtype)
     if stacked:
         ragged = sizes[-1] < batch
         for s, size in enumerate(sizes[::-1]):   # reverse rows before their start read 0

@@ -119,10 +119,11 @@ class Recurrent(Module):
 
 
 def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Array],
-                    dtype) -> tuple[Array, Array, list[Array]]:
+                    dtype, *, recurrent: bool = True) -> tuple[Array, Array, list[Array]]:
     """The forward products' operands for cells reading the same input: W = [W_1 ; W_2 ; …]
     (k·G·H, I), b likewise, and each Rᵀ (H, G·H) as a C-ordered copy (the per-step product is
-    faster with it), each cell's `preactivation_scale` folded into its rows."""
+    faster with it; none without `recurrent`), each cell's `preactivation_scale` folded into
+    its rows."""
     first = cells[0]
     scales = [cell.preactivation_scale for cell in cells]
     if len(cells) == 1 and scales[0] is None:            # the parameters themselves will do
@@ -138,7 +139,7 @@ def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Arr
             scaled(cell.params["bias"], scale, bias[rows])
     w_hidden_t = [scaled(cell.params["w_hidden"].T, scale, workspace.take(
         lent, f"w_hidden_t{k}", (cell.hidden_size, cell.gate_size), dtype, zero=False))
-        for k, (cell, scale) in enumerate(zip(cells, scales, strict=True))]
+        for k, (cell, scale) in enumerate(zip(cells, scales, strict=True))] if recurrent else []
     return w_input, bias, w_hidden_t
 
 
@@ -160,12 +161,13 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
     dtype = xp.result_type(x, cells[0].params["w_input"])
     lent: dict[str, Array] = {}
     workspace = units[0].workspace
-    w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype)
+    fused_without_tape = not keep_tape and all(type(cell) is FusedLSTMCell for cell in cells)
+    w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype,
+                                                recurrent=not fused_without_tape)
     stacked = stacking_pays(cells, batch_sizes)
-    if not keep_tape and all(type(cell) is FusedLSTMCell for cell in cells):
+    if fused_without_tape:
         output = lstm_layer_without_tape(cells, [unit.reverse for unit in units], workspace,
-                                         x, batch_sizes, w_input, bias, w_hidden_t,
-                                         stacked=stacked)
+                                         x, batch_sizes, w_input, bias, stacked=stacked)
         workspace.give_back(lent)
         return output, None
     if stacked:
