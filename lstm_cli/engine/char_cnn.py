@@ -60,9 +60,10 @@ class CharCNN(WordEncoder):
         self.activation = activation
         self.output_size = filters
 
-    def word_vectors(self, char_ids: Array, char_lengths: Array
-                     ) -> tuple[Array, Callable[[Array], None]]:
-        """v(w) for each distinct word (U, filters) and its backward function."""
+    def word_vectors(self, char_ids: Array, char_lengths: Array, *, keep_tape: bool = True
+                     ) -> tuple[Array, Callable[[Array], None] | None]:
+        """v(w) for each distinct word (U, filters) and its backward function (without
+        `keep_tape`, None, and t*_f is not searched for)."""
         steps, count = char_ids.shape
         width, dim, filters = self.width, self.dim, self.filters
         reach = width // 2                                                 # r
@@ -84,6 +85,8 @@ class CharCNN(WordEncoder):
         y += self.conv.params["bias"]                                      # a_t = … + b
         act(y)                                                             # y_t = φ(a_t)
         vectors = xp.maximum.reduceat(y, starts, axis=0)                   # v_f = max_{t<n} y_t,f
+        if not keep_tape:
+            return vectors, None
         rows = xp.arange(len(times))[:, None]                              # t*_f: the first row
         best = xp.minimum.reduceat(xp.where(y == vectors[words], rows, len(times)), starts,
                                    axis=0)                                 # reaching the max

@@ -39,18 +39,22 @@ class WordEncoder(Module):
 
     output_size: int
 
-    def word_vectors(self, char_ids: Array, char_lengths: Array
-                     ) -> tuple[Array, Callable[[Array], None]]:
-        """v(w) for each distinct word (U, output_size) and its backward function."""
+    def word_vectors(self, char_ids: Array, char_lengths: Array, *, keep_tape: bool = True
+                     ) -> tuple[Array, Callable[[Array], None] | None]:
+        """v(w) for each distinct word (U, output_size) and its backward function (None, and
+        nothing kept for it, without `keep_tape`)."""
         raise NotImplementedError
 
-    def forward(self, char_ids: Array, char_lengths: Array, word_index: Array
-                ) -> tuple[Array, Callable[[Array], None]]:
-        """Token vectors (T, B, output_size), zero where `word_index` is −1 (padding)."""
-        vectors, words_back = self.word_vectors(char_ids, char_lengths)
+    def forward(self, char_ids: Array, char_lengths: Array, word_index: Array, *,
+                keep_tape: bool = True) -> tuple[Array, Callable[[Array], None] | None]:
+        """Token vectors (T, B, output_size), zero where `word_index` is −1 (padding), and the
+        backward function (None without `keep_tape`)."""
+        vectors, words_back = self.word_vectors(char_ids, char_lengths, keep_tape=keep_tape)
         real = word_index >= 0
         tokens = vectors[xp.where(real, word_index, 0)]                  # x_{t,b} = v_{u(t,b)}
         tokens[~real] = 0
+        if not keep_tape:
+            return tokens, None
 
         def backward(d_tokens: Array) -> None:
             d_vectors = xp.zeros_like(vectors)
@@ -74,16 +78,19 @@ class CharEncoder(WordEncoder):
         self.hidden_size = hidden_size
         self.output_size = 2 * hidden_size
 
-    def word_vectors(self, char_ids: Array, char_lengths: Array
-                     ) -> tuple[Array, Callable[[Array], None]]:
+    def word_vectors(self, char_ids: Array, char_lengths: Array, *, keep_tape: bool = True
+                     ) -> tuple[Array, Callable[[Array], None] | None]:
         """v(w) for each distinct word (U, 2H) and its backward function."""
         hidden = self.hidden_size
         chars, embed_back = self.embedding.forward(char_ids)             # (L, U, dim)
-        outputs, rnn_back = self.rnn.forward(chars, char_lengths)        # (L, U, 2H)
+        outputs, rnn_back = self.rnn.forward(chars, char_lengths,        # (L, U, 2H)
+                                             keep_tape=keep_tape)
         words = xp.arange(len(char_lengths))
         last = char_lengths - 1
         vectors = xp.concatenate([outputs[last, words, :hidden], outputs[0, :, hidden:]],
                                  axis=1)
+        if not keep_tape:
+            return vectors, None
 
         def backward(d_vectors: Array) -> None:
             d_outputs = xp.zeros_like(outputs)

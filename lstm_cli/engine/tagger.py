@@ -104,7 +104,7 @@ class SequenceTagger(Module):
                keep_tape: bool = True) -> tuple[Array, Callable[[Array], None] | None]:
         """Label scores (T, B, C) and the function that backpropagates ∂L/∂scores to every param;
         without `keep_tape` (evaluation, predict) the same scores and None, the recurrent stack
-        keeping nothing for a backward pass."""
+        and the character encoder keeping nothing for a backward pass."""
         parts, input_backwards = [], []
         if self.embedding is not None:
             token_ids = batch.token_ids
@@ -116,7 +116,7 @@ class SequenceTagger(Module):
             input_backwards.append(None if self.embedding.frozen else back)
         if self.chars is not None:
             vectors, back = self.chars.forward(batch.char_ids, batch.char_lengths,
-                                               batch.word_index)
+                                               batch.word_index, keep_tape=keep_tape)
             parts.append(vectors.astype(self.dtype, copy=False))
             input_backwards.append(back)
         for name, embedding in self.features.items():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_cli.engine import bidirectional
-from lstm_cli.engine.tagger import SequenceTagger
+from lstm_cli.engine.tagger import SequenceTagger, make_char_encoder
 from tests import support
 
 LENGTHS = {"full": [7, 7, 7, 7], "ragged": [1, 7, 3, 7, 2], "one-long": [7, 1, 1, 1],
@@ -65,3 +65,18 @@ def test_a_tagger_scores_and_labels_the_same_without_a_tape():
     np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
     assert [list(path) for path in tagger.output.decode(untaped, lengths)] == \
         [list(path) for path in tagger.output.decode(taped, lengths)]
+
+
+@pytest.mark.parametrize("spec", [{"encoder": "lstm", "hidden_size": 3},
+                                  {"encoder": "cnn", "filters": 5, "width": 3}],
+                         ids=["lstm", "cnn"])
+def test_character_encoders_give_the_same_vectors_without_a_tape(spec):
+    rng = np.random.default_rng(3)
+    encoder = make_char_encoder({**spec, "num_chars": 9, "dim": 4}, rng=rng, dtype=np.float64)
+    char_lengths = np.array([3, 6, 1, 4])
+    char_ids = rng.integers(1, 9, size=(6, 4))
+    word_index = np.array([[0, 1, 2], [3, 0, -1]])
+    taped, backward = encoder.forward(char_ids, char_lengths, word_index)
+    untaped, no_backward = encoder.forward(char_ids, char_lengths, word_index, keep_tape=False)
+    assert backward is not None and no_backward is None
+    np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
