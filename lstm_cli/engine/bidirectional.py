@@ -87,7 +87,7 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
     cell_out = take("stacked_cell_out", state)
     recurrent = take("stacked_recurrent", (2, batch, gate_size))
     scratch = take("stacked_scratch", (4, 2, batch, hidden_size))
-    d_sigmoid = take("stacked_d_sigmoid", (2, batch, 3 * hidden_size))
+    gate_work = take("stacked_gate_work", (7 * 2 * batch * hidden_size,))
     cell = cells[0]                            # the equations; each direction's weights differ
     for s in range(steps):
         m = rows[s]
@@ -119,7 +119,7 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
             a = gates[:, s, :m]
             xp.add(d_h_all[:, s, :m], d_h_next[:, :m], out=d_h[:, :m])
             cell.backward_equations(a, c[:, s - 1, :m] if s > 0 else None, cell_out[:, s, :m],
-                                    dc[:, :m], d_h[:, :m], d_sigmoid[:, :m], s1[:, :m],
+                                    dc[:, :m], d_h[:, :m], gate_work, s1[:, :m],
                                     s2[:, :m], s3[:, :m])
             if s > 0:                          # ∂L/∂h_{t−1} = Rᵀ ∂L/∂a_t
                 xp.matmul(a, w_hidden, out=d_h_next[:, :m])

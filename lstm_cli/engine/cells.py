@@ -377,7 +377,8 @@ class FusedLSTMCell(LSTMCell):
         tanh over the whole block gives tanh(½a) for the three gates and g_t = tanh(a_g); then
         σ(a) = ½ tanh(½a) + ½ is two calls over the contiguous [ i | f | o ] block;
       * the backward step forms σ' = σ (1 − σ) once over [ i | f | o ], and writes each gate's
-        gradient into the gate's own block as soon as the gate's value has been used.
+        gradient into the gate's own block as soon as the gate's value has been used; it works
+        on a gate-major copy of the step's gates (see `backward_equations`).
     """
 
     def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
@@ -403,7 +404,7 @@ class FusedLSTMCell(LSTMCell):
     def add_buffers(self, tape: Tape) -> None:
         super().add_buffers(tape)
         batch, dtype = tape["h"].shape[1], tape["h"].dtype
-        tape.take("d_sigmoid", (batch, 3 * self.hidden_size), dtype, zero=False)
+        tape.take("gate_work", (7 * batch * self.hidden_size,), dtype, zero=False)
 
     def forward_step(self, tape, t, prev, n, recurrent):
         a = tape["gates"][t, :n]                  # (n, 4H): W' x_t + b', i, f, o rows halved
@@ -456,37 +457,48 @@ class FusedLSTMCell(LSTMCell):
         scratch = tape["scratch"]
         self.backward_equations(a, None if prev is None else tape["c"][prev, :n],
                                 tape["cell_out"][t, :n], tape["dc"][:n], dh,
-                                tape["d_sigmoid"][:n], scratch[0, :n], scratch[1, :n],
+                                tape["gate_work"], scratch[0, :n], scratch[1, :n],
                                 scratch[2, :n])
         return a, None
 
     def backward_equations(self, a: Array, c_prev: Array | None, cell_out: Array, dc: Array,
-                           dh: Array, d_sigmoid: Array, s1: Array, s2: Array, s3: Array) -> None:
+                           dh: Array, work: Array, s1: Array, s2: Array, s3: Array) -> None:
         """One step back: `a` holds the gates [i | f | o | g] at t and becomes ∂L/∂a_t (of the
         unscaled a_t); `dc` holds ∂L/∂c_t via c_{t+1} and becomes ∂L/∂c_{t−1}. Leading axes
-        are free, as in `forward_equations`."""
-        i, f, o, g = self.blocks
-        gates = a[..., self.sigmoid_block]
+        are free, as in `forward_equations`. `work` is a flat buffer of at least 7/4 of a's
+        size: the step copies a into it gate-major, [i, f, o, g] (4, …, H), computes there and
+        copies ∂L/∂a back. The two copies cost less than running the step's fifteen calls on
+        row-strided gate blocks, which NumPy loops over 2–3× slower than contiguous ones at
+        these sizes (`engine/forward_only.py`); the values are the same bit for bit."""
+        hidden = self.hidden_size
+        rows = a.shape[:-1]
+        # A view of a, (4, …, H): a's last axis is contiguous, so splitting it never copies.
+        by_gate = xp.moveaxis(a.reshape(*rows, 4, hidden), -2, 0)
+        blocks = work[:7 * (a.size // 4)].reshape(7, *rows, hidden)
+        xp.copyto(blocks[:4], by_gate)
+        i, f, o, g = blocks[:4]
+        gates, d_sigmoid = blocks[:3], blocks[4:]
         xp.subtract(1.0, gates, out=d_sigmoid)
         d_sigmoid *= gates                        # σ'(a) = σ (1 − σ) for i, f, o
         xp.multiply(cell_out, cell_out, out=s1)
         xp.subtract(1.0, s1, out=s1)              # tanh'(c_t) = 1 − tanh²(c_t)
-        s1 *= a[..., o]
+        s1 *= o
         s1 *= dh
         dc += s1                                  # ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ tanh'(c_t)
-        xp.multiply(dh, cell_out, out=a[..., o])  # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
-        xp.multiply(dc, a[..., i], out=s2)        # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
-        xp.multiply(dc, a[..., g], out=a[..., i])  # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
-        xp.multiply(a[..., g], a[..., g], out=s3)
+        xp.multiply(dh, cell_out, out=o)          # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
+        xp.multiply(dc, i, out=s2)                # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
+        xp.multiply(dc, g, out=i)                 # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
+        xp.multiply(g, g, out=s3)
         xp.subtract(1.0, s3, out=s3)
-        xp.multiply(s2, s3, out=a[..., g])        # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
+        xp.multiply(s2, s3, out=g)                # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
         if c_prev is None:                        # ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t−1}
-            s2.fill(0)
+            f.fill(0)
         else:
-            xp.multiply(dc, c_prev, out=s2)
-        dc *= a[..., f]                           # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
-        a[..., f] = s2
+            dc_f = xp.multiply(dc, c_prev, out=s2)
+            dc *= f                               # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
+            f[...] = dc_f
         gates *= d_sigmoid                        # ∂L/∂a_{i,f,o} = ∂L/∂[i, f, o]_t ⊙ σ'(a)
+        xp.copyto(by_gate, blocks[:4])
 
 
 class GRUCell(Cell):
