@@ -473,7 +473,8 @@ class FusedLSTMCell(LSTMCell):
         hidden = self.hidden_size
         rows = a.shape[:-1]
         # A view of a, (4, …, H): a's last axis is contiguous, so splitting it never copies.
-        by_gate = xp.moveaxis(a.reshape(*rows, 4, hidden), -2, 0)
+        by_gate = a.reshape(*rows, 4, hidden).transpose(len(rows), *range(len(rows)),
+                                                        len(rows) + 1)
         blocks = work[:7 * (a.size // 4)].reshape(7, *rows, hidden)
         xp.copyto(blocks[:4], by_gate)
         i, f, o, g = blocks[:4]
