@@ -414,10 +414,19 @@ class FusedLSTMCell(LSTMCell):
                                tape["c"][t, :n], tape["cell_out"][t, :n], tape["h"][t, :n],
                                tape["scratch"][0, :n])
 
+    def by_gate(self, a: Array) -> Array:
+        """The gates [i | f | o | g] (…, 4H) of `a` as a view (4, …, H), gate by gate (a's last
+        axis is contiguous, so splitting it never copies)."""
+        rows = a.ndim - 1
+        return a.reshape(*a.shape[:-1], 4, self.hidden_size).transpose(rows, *range(rows),
+                                                                          rows + 1)
+
     def forward_equations(self, a: Array, c_prev: Array | None, c: Array, cell_out: Array,
                           h: Array, scratch: Array) -> None:
         """One step from a' = [½a_i | ½a_f | ½a_o | a_g] (…, 4H), in place; writes c_t, tanh(c_t)
-        and h_t. Leading axes are free: the bidirectional loop passes both directions at once."""
+        and h_t. Leading axes are free: the bidirectional loop passes both directions at once.
+        (Running it on a gate-major copy, as `backward_equations` does, gained nothing here:
+        five calls on strided blocks against two strided copies.)"""
         i, f, o, g = self.blocks
         tanh(a, out=a)                            # [tanh(½a_i) | … | g_t = tanh(a_g)]
         gates = a[..., self.sigmoid_block]
@@ -470,12 +479,8 @@ class FusedLSTMCell(LSTMCell):
         copies ∂L/∂a back. The two copies cost less than running the step's fifteen calls on
         row-strided gate blocks, which NumPy loops over 2–3× slower than contiguous ones at
         these sizes (`engine/forward_only.py`); the values are the same bit for bit."""
-        hidden = self.hidden_size
-        rows = a.shape[:-1]
-        # A view of a, (4, …, H): a's last axis is contiguous, so splitting it never copies.
-        by_gate = a.reshape(*rows, 4, hidden).transpose(len(rows), *range(len(rows)),
-                                                        len(rows) + 1)
-        blocks = work[:7 * (a.size // 4)].reshape(7, *rows, hidden)
+        by_gate = self.by_gate(a)
+        blocks = work[:7 * (a.size // 4)].reshape(7, *by_gate.shape[1:])
         xp.copyto(blocks[:4], by_gate)
         i, f, o, g = blocks[:4]
         gates, d_sigmoid = blocks[:3], blocks[4:]
