@@ -14,7 +14,7 @@ A word shorter than n gets its whole lowercased form (padded with "_" on the far
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lstm_cli.config import AffixesConfig
 
@@ -40,23 +40,28 @@ def is_affix_name(name: str) -> bool:
     return _NAME.match(name) is not None
 
 
-def affix_value(name: str, token: str) -> str:
-    """The value of feature `name` (`prefix<n>`, `suffix<n>` or `shape`) for `token`."""
+def affix_function(name: str) -> Callable[[str], str]:
+    """token -> the value of feature `name` (`prefix<n>`, `suffix<n>` or `shape`), the name
+    read once (an encoder calls it once per word type)."""
     if name == "shape":
-        return word_shape(token)
+        return word_shape
     match = _NAME.match(name)
     if match is None:
         raise ValueError(f"not an affix feature: {name!r}")
-    kind, size = match.group(1), int(match.group(2))
-    lower = token.lower()
-    if kind == "prefix":
-        return lower[:size].ljust(size, "_")
-    return lower[-size:].rjust(size, "_")
+    size = int(match.group(2))
+    if match.group(1) == "prefix":
+        return lambda token: token.lower()[:size].ljust(size, "_")
+    return lambda token: token.lower()[-size:].rjust(size, "_")
+
+
+def affix_value(name: str, token: str) -> str:
+    """The value of feature `name` (`prefix<n>`, `suffix<n>` or `shape`) for `token`."""
+    return affix_function(name)(token)
 
 
 def affix_values(name: str, tokens: Sequence[str]) -> list[str]:
     """`affix_value(name, token)` for every token."""
-    return [affix_value(name, token) for token in tokens]
+    return list(map(affix_function(name), tokens))
 
 
 def word_shape(token: str) -> str:

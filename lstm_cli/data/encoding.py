@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_cli.data.affixes import affix_value
+from lstm_cli.data.affixes import affix_function
 from lstm_cli.data.types import Example
 from lstm_cli.data.vocab import Vocabs
 from lstm_cli.errors import DataError
@@ -96,11 +96,12 @@ class WordTypeCache:
         self.max_types = max_types
         self.ids: dict[str, tuple[int, ...]] = {}        # token -> (token id, affix ids...)
         self.chars: dict[str, np.ndarray] = {}
+        self.affixes = [(affix_function(name), vocab.id_of)
+                        for name, vocab in vocabs.affixes.items()]
 
     def _add(self, token: str) -> tuple[int, ...]:
         vocabs = self.vocabs
-        ids = (vocabs.tokens.id_of(token),
-               *(vocab.id_of(affix_value(name, token)) for name, vocab in vocabs.affixes.items()))
+        ids = (vocabs.tokens.id_of(token), *(id_of(value(token)) for value, id_of in self.affixes))
         self.ids[token] = ids
         if vocabs.chars is not None:
             self.chars[token] = vocabs.encode_chars(token)
