@@ -18,6 +18,10 @@ print([(i['internal_api'], i.get('architecture')) for i in threadpoolctl.threadp
 echo "## engine against torch (Q, S, M, L, E)"
 python3 bench/run_bench.py --repeats 10 --runs "$runs"
 
+echo "## inference with and without the tape, paired (1 thread CPU time, then 2 threads wall)"
+python3 bench/infer_paired.py --pairs 20
+python3 bench/infer_paired.py --threads 2 --pairs 20
+
 echo "## float32 tanh at three NumPy dispatch levels"
 python3 bench/tanh_forms.py
 NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" python3 bench/tanh_forms.py
