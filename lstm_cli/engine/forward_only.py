@@ -80,7 +80,7 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
                 gates[:, 1, s, size:] = 0
         hidden = take("stacked_h", (2, steps, batch, hidden_size), zero=ragged)
         time_loop(cells[0], gates, hidden, r_by_gate, range(steps),
-                  [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)], take)
+                  [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)], workspace)
         mask = None
         if ragged:
             mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
@@ -90,20 +90,24 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
         for d, (cell, backwards) in enumerate(zip(cells, reverse, strict=True)):
             block = output[..., d * hidden_size:(d + 1) * hidden_size]
             time_loop(cell, gates[:, d:d + 1], block[None], r_by_gate[:, d:d + 1],
-                      range(steps - 1, -1, -1) if backwards else range(steps), sizes, take)
+                      range(steps - 1, -1, -1) if backwards else range(steps), sizes, workspace)
     workspace.give_back(lent)
     return output
 
 
 def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array,
-              order: range, rows: list[int], take) -> None:
+              order: range, rows: list[int], workspace: Workspace) -> None:
     """h_t into `hidden` (D, T, B, H) for t in `order`, from the gate-major input projections
     `gates` (4, D, T, B, H) and `r_by_gate` (4, D, H, H); `rows[t]` rows are computed at t.
-    A row's first step reads c = 0 and h_{t−1} = 0 (`hidden` holds zeros where unwritten)."""
+    A row's first step reads c = 0 and h_{t−1} = 0 (`hidden` holds zeros where unwritten).
+    The loop's own buffers come from `workspace` and go back to it at the end (the next
+    direction's loop reuses them)."""
     depth, _, batch, hidden_size = hidden.shape
-    flat = take("step_gates", (4 * depth * batch * hidden_size,))
-    c = take("c_now", (depth, batch, hidden_size), zero=True)
-    scratch = take("scratch_now", (depth, batch, hidden_size))
+    lent: dict[str, Array] = {}
+    flat = workspace.take(lent, "step_gates", (4 * depth * batch * hidden_size,), hidden.dtype,
+                          False)
+    c = workspace.take(lent, "c_now", (depth, batch, hidden_size), hidden.dtype, True)
+    scratch = workspace.take(lent, "scratch_now", c.shape, hidden.dtype, False)
     computed = -1
     prev = None
     for t in order:
@@ -122,3 +126,4 @@ def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array
             a += gates[:, :, t, :m]                                   # + W_k x_t + b_k
         cell.step_gate_major(a, c_m, hidden[:, t, :m], scratch_m, prev is None)
         prev = t
+    workspace.give_back(lent)

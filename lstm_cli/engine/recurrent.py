@@ -13,9 +13,8 @@ The schedule that makes NumPy fast:
   backward  per step the cell's equations and one GEMM ∂L/∂a_t R; the gate gradients of all
             steps are kept, so ∂L/∂W, ∂L/∂R, ∂L/∂b and ∂L/∂x are each one GEMM over all steps.
 A forward pass that will not be differentiated (`keep_tape=False`: evaluation, predict) keeps no
-tape for the fused LSTM: c_t is updated in place in one (B, H) buffer and tanh(c_t) lives in a
-scratch row, so per step nothing but h_t is written to a [T, B, ·] buffer; other cells run the
-taped loop and drop the tape at once.
+tape: the fused LSTM runs `forward_only.py`'s loop (c_t updated in place, gate-major steps, only
+h_t written per step); other cells run the taped loop and drop the tape at once.
 Internal buffers come from each unit's `Workspace` and are reused by the next batch once the
 backward function that reads them has been dropped (see cells.Workspace).
 """
@@ -203,7 +202,8 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
             xp.concatenate([cell.params["w_input"] for cell in cells], out=w_stacked)
         return (d_gates @ w_stacked).reshape(steps, batch, inputs)  # ∂L/∂x_t = Wᵀ ∂L/∂a_t
 
-    if not keep_tape:                       # the tape goes back with the dropped backward
+    if not keep_tape:                # the loops' tapes go back with their dropped backwards
+        workspace.give_back(lent)
         return hidden, None
     return hidden, workspace.lend_until_dropped(backward, lent)
 

@@ -80,3 +80,17 @@ def test_character_encoders_give_the_same_vectors_without_a_tape(spec):
     untaped, no_backward = encoder.forward(char_ids, char_lengths, word_index, keep_tape=False)
     assert backward is not None and no_backward is None
     np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell,gate_buffer", [("lstm", "projections"), ("gru", "layer_gates")])
+def test_a_pass_without_a_tape_gives_its_buffers_back_for_the_next_batch(cell, gate_buffer):
+    rng = np.random.default_rng(4)
+    stack = support.random_stack(cell, 3, 4, rng, bidirectional=True)
+    x = rng.standard_normal((7, 5, 3))
+    workspace = stack.layers[0][0].workspace
+    stack.forward(x, np.array(LENGTHS["ragged"]), keep_tape=False)
+    spare = dict(workspace.spare)
+    assert gate_buffer in spare
+    stack.forward(x, np.array(LENGTHS["ragged"]), keep_tape=False)
+    assert workspace.spare.keys() == spare.keys()
+    assert all(workspace.spare[name] is array for name, array in spare.items())  # reused
