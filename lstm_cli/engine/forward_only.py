@@ -40,12 +40,14 @@ Array = np.ndarray
 
 def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
                             workspace: Workspace, x: Array, batch_sizes: Array, w_input: Array,
-                            bias: Array, *, stacked: bool) -> Array:
+                            bias: Array, *, stacked: bool, rows: Array | None = None) -> Array:
     """[h_1 ; …] (T, B, k·H) of k fused-LSTM units reading `x` (T, B, I), zero past each
     sequence's end, from `recurrent.forward_weights`' scaled `w_input` (k·4H, I) and `bias`
     (k·4H,); `stacked` runs a bidirectional pair's directions in one loop
-    (`bidirectional.stacking_pays`)."""
-    steps, batch, inputs = x.shape
+    (`bidirectional.stacking_pays`). With `rows` (T, B), `x` holds distinct input vectors
+    (N, I), step t of column b reading x[rows[t, b]]: their projections W x + b are computed
+    once per distinct vector (N rows instead of T·B) and gathered per step."""
+    steps, batch, inputs = x.shape if rows is None else (*rows.shape, x.shape[-1])
     k, hidden_size = len(cells), cells[0].hidden_size
     dtype = xp.result_type(x, w_input)
     lent: dict[str, Array] = {}
@@ -55,7 +57,15 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
 
     projections = take("projections", (k, steps, batch, 4 * hidden_size))
     w_input = w_input.reshape(k, 4 * hidden_size, inputs)
-    if stacked:                                  # the reverse direction reads x back to front
+    if rows is not None:                         # W_d x_n + b_d once per distinct x_n
+        distinct = take("distinct_projections", (k, len(x), 4 * hidden_size))
+        xp.matmul(x, w_input.transpose(0, 2, 1), out=distinct)
+        distinct += bias.reshape(k, 1, 4 * hidden_size)
+        for d in range(k):                       # the reverse direction reads rows back to front
+            step_rows = rows[::-1] if stacked and d == 1 else rows
+            xp.take(distinct[d], step_rows.reshape(-1), axis=0, mode="clip",
+                    out=projections[d].reshape(steps * batch, 4 * hidden_size))
+    elif stacked:                                # the reverse direction reads x back to front
         x_reversed = take("x_reversed", x.shape)
         xp.copyto(x_reversed, x[::-1])
         for d, source in enumerate((x, x_reversed)):
@@ -64,7 +74,8 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
     else:                                        # X_d W_dᵀ
         xp.matmul(x.reshape(steps * batch, inputs), w_input.transpose(0, 2, 1),
                   out=projections.reshape(k, steps * batch, 4 * hidden_size))
-    projections += bias.reshape(k, 1, 1, 4 * hidden_size)                    # ... + b_d
+    if rows is None:
+        projections += bias.reshape(k, 1, 1, 4 * hidden_size)                # ... + b_d
     gates = projections.reshape(k, steps, batch, 4, hidden_size).transpose(3, 0, 1, 2, 4)
     r_by_gate = take("r_by_gate", (4, k, hidden_size, hidden_size))
     for d, cell in enumerate(cells):             # R_kᵀ, rows scaled as the cell asks

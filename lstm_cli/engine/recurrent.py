@@ -144,29 +144,34 @@ def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Arr
 
 
 def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
-                  input_grad: bool = True, keep_tape: bool = True
+                  input_grad: bool = True, keep_tape: bool = True, rows: Array | None = None
                   ) -> tuple[Array, Backward | None]:
     """Outputs [h_1 ; h_2 ; …] (T, B, k·H) of k units reading the same input, and the backward
-    (None without `keep_tape`: a forward pass that will not be differentiated).
+    (None without `keep_tape`: a forward pass that will not be differentiated). With `rows`
+    (T, B) ints, `x` holds distinct input vectors (N, I) and step t of column b reads
+    x[rows[t, b]] (see `RecurrentStack.forward`).
 
     The units' input projections are one GEMM, x [W_1 ; W_2 ; …]ᵀ (T·B, k·G·H), and so is ∂L/∂x
     in the backward pass (skipped, and None returned, without `input_grad`: nothing upstream
     learns); each unit's time loop reads its block of those projections and writes h_t straight
     into its block of the output, so directions are never concatenated.
     """
-    steps, batch, inputs = x.shape
     cells = [unit.cell for unit in units]
+    fused_without_tape = not keep_tape and all(type(cell) is FusedLSTMCell for cell in cells)
+    if rows is not None and not fused_without_tape:
+        x, rows = x[rows], None                           # the (T, B, I) input itself
+    steps, batch, inputs = x.shape if rows is None else (*rows.shape, x.shape[-1])
     gate_size, hidden_size = cells[0].gate_size, cells[0].hidden_size
     dtype = xp.result_type(x, cells[0].params["w_input"])
     lent: dict[str, Array] = {}
     workspace = units[0].workspace
-    fused_without_tape = not keep_tape and all(type(cell) is FusedLSTMCell for cell in cells)
     w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype,
                                                 recurrent=not fused_without_tape)
     stacked = stacking_pays(cells, batch_sizes)
     if fused_without_tape:
         output = lstm_layer_without_tape(cells, [unit.reverse for unit in units], workspace,
-                                         x, batch_sizes, w_input, bias, stacked=stacked)
+                                         x, batch_sizes, w_input, bias, stacked=stacked,
+                                         rows=rows)
         workspace.give_back(lent)
         return output, None
     if stacked:
@@ -240,17 +245,27 @@ class RecurrentStack(Module):
 
     def forward(self, x: Array, lengths: Array, *, train: bool = False,
                 rng: np.random.Generator | None = None, input_grad: bool = True,
-                keep_tape: bool = True) -> tuple[Array, Backward | None]:
+                keep_tape: bool = True, rows: Array | None = None
+                ) -> tuple[Array, Backward | None]:
         """Outputs of the top layer (T, B, output_size), zero past each sequence's end, and the
         backward function: ∂L/∂out -> ∂L/∂x, or None without `input_grad`. Without
         `keep_tape` (nothing will be differentiated) the same outputs and None: nothing is
-        kept for a backward pass (see `layer_forward`)."""
+        kept for a backward pass (see `layer_forward`).
+
+        With `rows` (T, B) ints, `x` holds only the distinct input vectors (N, I) and the input
+        at step t of column b is x[rows[t, b]]: a tagger whose inputs are a function of the
+        word type passes one row per type, and the first layer's input projections are then
+        computed once per type (`forward_only.py`; a taped pass expands x first)."""
         lengths = xp.asarray(lengths)
         order = xp.argsort(-lengths, kind="stable")
         is_sorted = bool(xp.all(order == xp.arange(len(lengths))))
         if not is_sorted:
-            x, lengths = x[:, order], lengths[order]
-        batch_sizes = batch_sizes_for(lengths, x.shape[0])
+            lengths = lengths[order]
+            if rows is None:
+                x = x[:, order]
+            else:
+                rows = rows[:, order]
+        batch_sizes = batch_sizes_for(lengths, (x if rows is None else rows).shape[0])
         backwards: list[Backward] = []
         for index, units in enumerate(self.layers):
             if index > 0 and train and self.dropout > 0:
@@ -258,7 +273,8 @@ class RecurrentStack(Module):
                 backwards.append(drop_backward)
             x, layer_backward = layer_forward(units, x, batch_sizes,
                                               input_grad=input_grad or index > 0,
-                                              keep_tape=keep_tape)
+                                              keep_tape=keep_tape,
+                                              rows=rows if index == 0 else None)
             backwards.append(layer_backward)
         if not is_sorted:
             x = x[:, xp.argsort(order)]

@@ -104,7 +104,15 @@ class SequenceTagger(Module):
                keep_tape: bool = True) -> tuple[Array, Callable[[Array], None] | None]:
         """Label scores (T, B, C) and the function that backpropagates ∂L/∂scores to every param;
         without `keep_tape` (evaluation, predict) the same scores and None, the recurrent stack
-        and the character encoder keeping nothing for a backward pass."""
+        and the character encoder keeping nothing for a backward pass, and the first layer's
+        input projections computed once per word type where the inputs allow it
+        (`word_type_inputs`)."""
+        if not keep_tape and not train:
+            distinct = self.word_type_inputs(batch)
+            if distinct is not None:
+                x, rows = distinct
+                hidden, _ = self.rnn.forward(x, batch.lengths, keep_tape=False, rows=rows)
+                return self.classifier.forward(hidden)[0], None
         parts, input_backwards = [], []
         if self.embedding is not None:
             token_ids = batch.token_ids
@@ -156,6 +164,34 @@ class SequenceTagger(Module):
                 start += width
 
         return scores, backward
+
+    def word_type_inputs(self, batch) -> tuple[Array, Array] | None:
+        """The input vectors of the batch's U distinct words and the one each step reads:
+        (x (U + 1, D), rows (T, B)), row U being what padding reads (the padding ids'); None
+        unless every input is a function of the word: a character encoder, no frames, and every
+        id the batch gives per token (the word's, each feature's) the same wherever its word
+        occurs (affix features are; a feature column of the data need not be)."""
+        if self.chars is None or self.frame_dim or batch.word_index is None:
+            return None
+        count = len(batch.char_lengths)
+        rows = xp.where(batch.word_index >= 0, batch.word_index, count)
+        lookups = [(self.embedding, batch.token_ids)] if self.embedding is not None else []
+        lookups += [(embedding, batch.feature_ids[name])
+                    for name, embedding in self.features.items()]
+        word_ids = []
+        for _, ids in lookups:                    # id of word u = the id of any of its tokens
+            per_word = xp.zeros(count + 1, dtype=ids.dtype)
+            per_word[rows] = ids
+            if not xp.array_equal(per_word[rows], ids):
+                return None
+            word_ids.append(per_word)
+        vectors, _ = self.chars.word_vectors(batch.char_ids, batch.char_lengths, keep_tape=False)
+        chars = xp.zeros((count + 1, vectors.shape[1]), dtype=self.dtype)
+        chars[:count] = vectors
+        parts = [embedding.params["weight"][ids]                 # x_u = [E[w_u] ; chars(u) ;
+                 for (embedding, _), ids in zip(lookups, word_ids, strict=True)]  # E_f[f_u] …]
+        parts.insert(1 if self.embedding is not None else 0, chars)
+        return xp.concatenate(parts, axis=1), rows
 
     def loss_and_grads(self, batch, *, rng: np.random.Generator | None = None,
                        train: bool = True, observe=None) -> float:

@@ -5,6 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from lstm_cli.data.batching import make_batch
+from lstm_cli.data.encoding import EncodedExample
 from lstm_cli.engine import bidirectional
 from lstm_cli.engine.tagger import SequenceTagger, make_char_encoder
 from tests import support
@@ -94,3 +96,55 @@ def test_a_pass_without_a_tape_gives_its_buffers_back_for_the_next_batch(cell, g
     stack.forward(x, np.array(LENGTHS["ragged"]), keep_tape=False)
     assert workspace.spare.keys() == spare.keys()
     assert all(workspace.spare[name] is array for name, array in spare.items())  # reused
+
+
+WORD_CHARS = {"the": [7, 1, 2, 8], "cat": [7, 3, 4, 1, 8], "sat": [7, 5, 4, 1, 8],
+              "on": [7, 6, 2, 8], "mat": [7, 2, 4, 1, 8], "a": [7, 4, 8]}
+WORD_IDS = {"the": 2, "cat": 3, "sat": 4, "on": 5, "mat": 3, "a": 1}       # two share an id
+SENTENCES = [["the", "cat", "sat", "on", "the", "mat"], ["a", "cat"], ["the", "a", "mat", "on"]]
+
+
+def word_batch(feature_of_position=False):
+    """A batch of three sentences whose token and feature ids are functions of the word, or
+    (`feature_of_position`) a feature that differs between two occurrences of "the"."""
+    examples = []
+    for words in SENTENCES:
+        ids = np.array([WORD_IDS[w] for w in words])
+        feature = np.arange(1, len(words) + 1) if feature_of_position else ids % 3 + 1
+        examples.append(EncodedExample(
+            token_ids=ids, feature_ids={"suffix1": feature, "shape": ids % 2 + 1}, tokens=words,
+            char_ids=[np.array(WORD_CHARS[w]) for w in words]))
+    return make_batch(examples)
+
+
+@pytest.mark.parametrize("encoder", ["cnn", "lstm"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_a_word_type_tagger_projects_each_type_once_and_scores_the_same(encoder, layers):
+    rng = np.random.default_rng(5)
+    chars = {"encoder": encoder, "num_chars": 9, "dim": 3,
+             **({"filters": 4, "width": 3} if encoder == "cnn" else {"hidden_size": 2})}
+    tagger = SequenceTagger(num_labels=4, rng=rng, dtype=np.float64, vocab_size=6,
+                            embedding_dim=3, features={"suffix1": (4, 2), "shape": (3, 2)},
+                            chars=chars, hidden_size=5, num_layers=layers, bidirectional=True)
+    for value in tagger.named_params().values():
+        value[...] = rng.uniform(-0.8, 0.8, value.shape)
+    batch = word_batch()
+    x, rows = tagger.word_type_inputs(batch)
+    assert len(x) == len(batch.char_lengths) + 1                 # the words and padding's row
+    taped, _ = tagger.scores(batch)
+    untaped, _ = tagger.scores(batch, keep_tape=False)
+    np.testing.assert_allclose(untaped, taped, rtol=1e-12, atol=1e-14)
+    assert tagger.word_type_inputs(word_batch(feature_of_position=True)) is None
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("keep_tape", [False, True])
+def test_a_stack_reading_distinct_rows_equals_one_reading_them_expanded(cell, keep_tape):
+    rng = np.random.default_rng(6)
+    stack = support.random_stack(cell, 3, 4, rng, layers=2, bidirectional=True)
+    distinct = rng.standard_normal((6, 3))
+    rows = rng.integers(0, 6, size=(7, 5))
+    lengths = np.array(LENGTHS["ragged"])
+    expanded, _ = stack.forward(distinct[rows], lengths, keep_tape=keep_tape)
+    from_rows, _ = stack.forward(distinct, lengths, keep_tape=keep_tape, rows=rows)
+    np.testing.assert_allclose(from_rows, expanded, rtol=1e-12, atol=1e-14)
