@@ -255,7 +255,10 @@ class RecurrentStack(Module):
         With `rows` (T, B) ints, `x` holds only the distinct input vectors (N, I) and the input
         at step t of column b is x[rows[t, b]]: a tagger whose inputs are a function of the
         word type passes one row per type, and the first layer's input projections are then
-        computed once per type (`forward_only.py`; a taped pass expands x first)."""
+        computed once per type (`forward_only.py`; other cells expand x first). Only without
+        `keep_tape`: a backward pass would owe ∂L/∂x per step, not per row."""
+        if rows is not None and keep_tape:
+            raise ValueError("rows= is for a forward pass without a tape (keep_tape=False)")
         lengths = xp.asarray(lengths)
         order = xp.argsort(-lengths, kind="stable")
         is_sorted = bool(xp.all(order == xp.arange(len(lengths))))
