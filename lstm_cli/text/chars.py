@@ -22,7 +22,8 @@ Data format `conllu_chars` (`iter_char_examples`) gives these examples to `lstm 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
 
@@ -163,3 +164,79 @@ def decode(text: str, labels: list[str]) -> list[Sentence]:
     if tokens:
         sentences.append(tokens)
     return sentences
+
+
+_CHUNKS = re.compile(r"\S+")
+# `apply_lexicon`'s `min_share` at prediction time, chosen on UD English EWT dev (README).
+LEXICON_SHARE = 0.5
+Lexicon = Mapping[str, Mapping[str, int]]
+
+
+def segmentation(labels: list[str]) -> str:
+    """The token and word boundaries of one whitespace-delimited chunk's labels as a string of
+    `I`, `W`, `T`, one per character, as `decode` reads them: a sentence end (S) ends a
+    token (T), `O` reads as `I`, and the chunk's last character always ends a token."""
+    marks = ["T" if label == "S" else "I" if label == "O" else label for label in labels]
+    marks[-1] = "T"
+    return "".join(marks)
+
+
+def chunk_lexicon(document: GoldDocument, min_count: int = 1) -> dict[str, dict[str, int]]:
+    """How the training text segments each chunk (a maximal run of non-whitespace) of two
+    or more characters seen at least `min_count` times: chunk -> {segmentation: count}."""
+    labels = char_labels(document)
+    counts: dict[str, Counter[str]] = {}
+    for match in _CHUNKS.finditer(document.text):
+        if match.end() - match.start() > 1:
+            counts.setdefault(match.group(), Counter())[
+                segmentation(labels[match.start():match.end()])] += 1
+    return {chunk: dict(seen) for chunk, seen in counts.items()
+            if sum(seen.values()) >= min_count}
+
+
+def tokenizer_data(path: str | Path) -> dict[str, dict]:
+    """What a tokeniser keeps beside its weights (`data.dataset.Format.model_data`): the
+    `chunk_lexicon` of its training file."""
+    return {"chunk_lexicon": chunk_lexicon(read_conllu_text(path))}
+
+
+def apply_lexicon(text: str, labels: list[str], lexicon: Lexicon,
+                  min_share: float) -> list[str]:
+    """`labels` with the segmentations the training text never (or rarely) gives replaced by
+    the one it gives most.
+
+    Inside each chunk of `text` the predicted tokens are read left to right; the longest run
+    of them whose characters form a chunk of the lexicon is looked up, and when the predicted
+    segmentation of the run has a share of that chunk's training counts below `min_share`,
+    the run takes the most frequent one (ties: the first seen). A sentence end predicted
+    inside a replaced run moves to the end of the token that then holds it."""
+    labels = list(labels)
+    for match in _CHUNKS.finditer(text):
+        ends = [position + 1 for position in range(match.start(), match.end())
+                if labels[position] in ("T", "S")]
+        if not ends or ends[-1] != match.end():
+            ends.append(match.end())
+        starts = [match.start(), *ends[:-1]]
+        first = 0
+        while first < len(starts):
+            last = next((last for last in range(len(ends), first, -1)
+                         if text[starts[first]:ends[last - 1]] in lexicon), None)
+            if last is None:
+                first += 1
+                continue
+            start, end = starts[first], ends[last - 1]
+            seen = lexicon[text[start:end]]
+            predicted = segmentation(labels[start:end])
+            if seen.get(predicted, 0) < min_share * sum(seen.values()):
+                _replace(labels, start, max(seen, key=seen.__getitem__))
+            first = last
+    return labels
+
+
+def _replace(labels: list[str], start: int, marks: str) -> None:
+    """Write the segmentation `marks` into `labels[start:]`, keeping a sentence end there."""
+    position = max((p for p in range(start, start + len(marks)) if labels[p] == "S"),
+                   default=None)
+    labels[start:start + len(marks)] = marks
+    if position is not None:
+        labels[start + marks.index("T", position - start)] = "S"

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from lstm_cli.errors import DataError
-from lstm_cli.text.chars import char_labels, decode, iter_char_examples, paragraphs, pieces, windows
+from lstm_cli.text.chars import (
+    apply_lexicon,
+    char_labels,
+    chunk_lexicon,
+    decode,
+    iter_char_examples,
+    paragraphs,
+    pieces,
+    windows,
+)
 from lstm_cli.text.conllu_text import read_conllu_text
 
 from .conllu_samples import SAMPLE_TEXT, word, write_sample
@@ -60,3 +69,37 @@ def test_windows_overlap_and_cover_every_paragraph():
     covered = {i for start, end, _, _ in spans for i in range(start, end)}
     assert covered == set(range(0, 26)) | set(range(29, 34))     # the two paragraphs
     assert spans[1][0] < spans[0][1]                  # the second window overlaps the first
+
+
+def test_the_chunk_lexicon_counts_how_training_text_segments_each_chunk(tmp_path):
+    document = read_conllu_text(write_sample(tmp_path / "a.conllu", copies=2))
+    lexicon = chunk_lexicon(document)
+    assert lexicon["don't"] == {"IWIIT": 2}           # do|n't, one token
+    assert lexicon["know."] == {"IIITT": 2}           # know .  (the sentence end reads as T)
+    assert "I" not in lexicon                         # one character: nothing to segment
+    assert chunk_lexicon(document, min_count=3) == {}
+
+
+def test_the_lexicon_replaces_segmentations_training_never_gives(tmp_path):
+    lexicon = {"don't": {"IWIIT": 9, "IIIIT": 1}, "home!": {"IIITT": 5}}
+    text = "I don't go home!\n"
+    #         I  don't  go   home!
+    labels = list("TO" "IIIWT" "OIT" "OIITIS" "O")
+    fixed = apply_lexicon(text, labels, lexicon, min_share=0.5)
+    assert "".join(fixed[2:7]) == "IWIIT"             # do'n|t was never seen: do|n't
+    assert "".join(fixed[11:16]) == "IIITS"           # hom|e! -> home !, sentence end kept
+    assert fixed[:2] + fixed[7:11] == labels[:2] + labels[7:11]
+    # a segmentation training gives often enough is kept
+    labels[2:7] = "IIIIT"
+    assert apply_lexicon(text, labels, lexicon, min_share=0.1)[2:7] == list("IIIIT")
+    assert apply_lexicon(text, labels, lexicon, min_share=0.5)[2:7] == list("IWIIT")
+
+
+def test_the_lexicon_matches_runs_of_predicted_tokens_inside_a_chunk():
+    lexicon = {"e-mail": {"IIIIIT": 4}}
+    text = "(e-mail)"
+    labels = list("T" "ITIIIT" "S")                   # ( e- mail )
+    fixed = apply_lexicon(text, labels, lexicon, min_share=0.5)
+    assert "".join(fixed) == "TIIIIITS"               # ( e-mail )
+    sentences = decode(text, fixed)
+    assert [token.text for token in sentences[0]] == ["(", "e-mail", ")"]
