@@ -17,6 +17,12 @@ of UD English EWT's 2,614 multiword tokens is of that kind.
 
 Data format `conllu_chars` (`iter_char_examples`) gives these examples to `lstm train`;
 `trained.TrainedTokenizer` decodes a trained model's labels back into sentences of tokens.
+
+Lexicons learnt from the training text correct what the model alone gets wrong (on UD English
+EWT dev: `e- mail`, `Inc .`, `$ $ $`, `cannot` unsplit, `F-16` unsplit): `build_lexicon` counts
+how the training text segments every run of whole tokens inside a chunk of non-whitespace,
+keyed by its characters or by its shape (`lexicon_key`); `tokenizer_data` keeps both in the
+checkpoint; `apply_lexicons` replaces a predicted segmentation that training rarely gives.
 """
 
 from __future__ import annotations
@@ -175,6 +181,8 @@ Lexicon = Mapping[str, Mapping[str, int]]
 # them: name -> (by shape, minimum count kept, `min_share` at prediction time). Chosen on UD
 # English EWT dev (README).
 LEXICONS = {"chunk_lexicon": (False, 1, 0.5), "shape_lexicon": (True, 2, 0.1)}
+# The most tokens a lexicon's run holds, so that a long stretch without spaces costs linear time.
+MAX_RUN_TOKENS = 8
 
 
 def segmentation(labels: Sequence[str]) -> str:
@@ -228,16 +236,17 @@ def _char_marks(unit_marks: str, ends: Sequence[int]) -> str:
 
 def build_lexicon(document: GoldDocument, *, by_shape: bool = False,
                   min_count: int = 1) -> dict[str, dict[str, int]]:
-    """How the training text segments every run of whole tokens of two or more characters
-    inside a chunk (a maximal stretch of non-whitespace): key (`lexicon_key`) ->
-    {segmentation at its units: count}, for the keys seen at least `min_count` times."""
+    """How the training text segments every run of whole tokens (two or more characters, at
+    most `MAX_RUN_TOKENS` tokens) inside a chunk (a maximal stretch of non-whitespace):
+    key (`lexicon_key`) -> {segmentation at its units: count}, for the keys seen at least
+    `min_count` times."""
     labels = char_labels(document)
     counts: dict[str, Counter[str]] = {}
     for match in _CHUNKS.finditer(document.text):
         marks = segmentation(labels[match.start():match.end()])
         token_ends = [index + 1 for index, mark in enumerate(marks) if mark == "T"]
         for first, start in enumerate([0, *token_ends[:-1]]):
-            for end in token_ends[first:]:
+            for end in token_ends[first:first + MAX_RUN_TOKENS]:
                 if end - start < 2:
                     continue
                 key, ends = lexicon_key(match.group()[start:end], by_shape)
@@ -263,13 +272,14 @@ def apply_lexicons(text: str, labels: Sequence[str],
     `log_probs` (one row per character, columns in `LABELS` order) are the model's.
 
     Inside each chunk of `text` the predicted tokens are read left to right, and the longest
-    run of them whose key (`lexicon_key`) the lexicon holds is looked up. When the predicted
-    segmentation of the run has a share of the key's training counts below `min_share`, the
-    run takes, among the segmentations with a share of at least `min_share` (else the most
-    frequent one), the one the model finds likeliest (without `log_probs`: the most frequent;
-    ties: the first seen). A prediction that cuts inside a unit of a shape lexicon stands. A
-    run a lexicon has looked up is left alone by the lexicons after it. A sentence end
-    predicted inside a replaced run moves to the end of the token that then holds it."""
+    run of them (at most `MAX_RUN_TOKENS`) whose key (`lexicon_key`) the lexicon holds is
+    looked up. When the predicted segmentation of the run has a share of the key's training
+    counts below `min_share`, the run takes, among the segmentations with a share of at
+    least `min_share` (else the most frequent one), the one the model finds likeliest
+    (without `log_probs`: the most frequent; ties: the first seen). A prediction that cuts
+    inside a unit of a shape lexicon stands. A run a lexicon has looked up is left alone by
+    the lexicons after it. A sentence end predicted inside a replaced run moves to the end of
+    the token that then holds it."""
     labels = list(labels)
     for match in _CHUNKS.finditer(text):
         decided = [False] * (match.end() - match.start())
@@ -282,7 +292,8 @@ def apply_lexicons(text: str, labels: Sequence[str],
             first = 0
             while first < len(starts):
                 found = next(
-                    ((last, key, units) for last in range(len(ends), first, -1)
+                    ((last, key, units)
+                     for last in range(min(len(ends), first + MAX_RUN_TOKENS), first, -1)
                      for key, units in [lexicon_key(text[starts[first]:ends[last - 1]],
                                                     by_shape)]
                      if key in lexicon and not any(
