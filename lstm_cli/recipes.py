@@ -31,11 +31,13 @@ the keyword arguments of `recipe_for` (the flags of `lstm init`).
 from __future__ import annotations
 
 import math
+import shlex
 import textwrap
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -303,6 +305,7 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
     def why(key: str, text: str) -> None:
         comments[key] = text
 
+    guessed_task = task is None
     task = task or ("chunk" if profile.scheme else "tag")
     if task == "chunk" and profile.scheme is None:
         raise DataError("--task chunk needs chunk labels (O, B-X, I-X, …); these are plain "
@@ -333,6 +336,13 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
             why("data.feature_columns", "categorical extra columns found in every split")
     if profile.format == "conllu":
         data["conllu_label"] = "upos"
+    data["tokenizer"] = "rule" if profile.alphabetic else "whitespace"
+    why("data.tokenizer", "plain text for `lstm predict` and `Tagger.tag`: "
+        + ("syntok's rules (an alphabetic script), which split punctuation from words; or a "
+           "tokeniser trained on CoNLL-U (see configs/ud-en-ewt-tokenizer.yaml)"
+           if profile.alphabetic else "split at white space (syntok's rules are for "
+           "alphabetic scripts); or a tokeniser trained on CoNLL-U (see "
+           "configs/ud-en-ewt-tokenizer.yaml)"))
 
     scale = math.sqrt(REFERENCE_TOKENS / max(n_tokens, 1))
     batch_size = 64 if n_tokens >= 100_000 else 32 if n_tokens >= 30_000 else 16
@@ -421,10 +431,47 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
     if estimate > budget_minutes * 60:
         choices.append(f"warning: {chosen_epochs} epochs take about {estimate / 60:.0f} min, "
                        f"over the {budget_minutes:g}-minute budget")
+    command = init_command(profile, task=task if not guessed_task else None,
+                           output=output if not guessed else None,
+                           budget_minutes=budget_minutes, vectors=vectors, seed=seed,
+                           epochs=epochs)
     header = ["Written by `lstm init` from the data it read; every choice is explained in a "
-              "comment.", "Found:", *(f"  {line}" for line in profile.describe()), "",
+              "comment.", f"Command: {command}", "Found:",
+              *(f"  {line}" for line in profile.describe()), "",
               "Train with: lstm train THIS_FILE"]
     return Recipe(config, comments, choices, header)
+
+
+def init_command(profile: DataProfile, *, task: str | None = None, output: str | None = None,
+                 budget_minutes: float = 10.0, vectors: str | None = None, seed: int = 0,
+                 epochs: int | None = None) -> str:
+    """The `lstm init` command line that writes this recipe again: the data files, then every
+    flag whose value is not its default (`--format` only where detection would differ)."""
+    words = ["lstm", "init"]
+    for name, split in profile.splits.items():
+        words += [f"--{name}", split.path]
+    if detect_format(profile.splits["train"].path) != profile.format:
+        words += ["--format", profile.format]
+    flags = {"--task": task, "--output": output, "--vectors": vectors, "--epochs": epochs,
+             "--budget-minutes": None if budget_minutes == 10.0 else f"{budget_minutes:g}",
+             "--seed": seed or None}
+    for flag, value in flags.items():
+        if value is not None:
+            words += [flag, str(value)]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def command_of(config_text: str) -> list[str] | None:
+    """The `lstm init` arguments recorded in a config's header by `Recipe.to_yaml` (the
+    `# Command:` line and its continuation lines), or None for a config written by hand."""
+    lines = config_text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("# Command: "):
+            parts = [line.removeprefix("# Command: ")]
+            parts += [following.removeprefix("#   ") for following in
+                      takewhile(lambda text: text.startswith("#   "), lines[index + 1:])]
+            return shlex.split(" ".join(parts))[2:]
+    return None
 
 
 def _yaml_lines(mapping: dict[str, Any], prefix: str, depth: int,
