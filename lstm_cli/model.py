@@ -25,8 +25,8 @@ from lstm_cli.engine.cells import CELLS
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import CheckpointError, ConfigError
 
-# The checkpoint key of what the data format keeps beside the weights (a tokeniser's chunk
-# lexicon: `data.dataset.Format.model_data`); absent for formats that keep nothing.
+# The checkpoint key of what the data format keeps beside the weights (a tokeniser's
+# lexicons: `data.dataset.Format.model_data`); absent for formats that keep nothing.
 FORMAT_DATA = "format_data"
 
 
