@@ -25,6 +25,10 @@ from lstm_cli.engine.cells import CELLS
 from lstm_cli.engine.tagger import SequenceTagger
 from lstm_cli.errors import CheckpointError, ConfigError
 
+# The checkpoint key of what the data format keeps beside the weights (a tokeniser's
+# lexicons: `data.dataset.Format.model_data`); absent for formats that keep nothing.
+FORMAT_DATA = "format_data"
+
 
 @dataclass
 class TrainedModel:
@@ -143,9 +147,12 @@ def set_gate_biases(tagger: SequenceTagger, **gates: float) -> None:
 
 
 def model_meta(model: TrainedModel) -> dict[str, Any]:
-    """The JSON part of a checkpoint that rebuilds the model."""
-    return {"config": model.config.to_dict(), "vocabs": model.vocabs.to_dict(),
+    """The JSON part of a checkpoint that rebuilds the model (with its `FORMAT_DATA`, if any)."""
+    meta = {"config": model.config.to_dict(), "vocabs": model.vocabs.to_dict(),
             "frame_dim": model.frame_dim}
+    if FORMAT_DATA in model.meta:
+        meta[FORMAT_DATA] = model.meta[FORMAT_DATA]
+    return meta
 
 
 def model_from_checkpoint(checkpoint: Checkpoint) -> TrainedModel:

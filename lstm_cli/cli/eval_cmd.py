@@ -101,7 +101,7 @@ def _raw_text_cli(checkpoint: Path, gold: Path, tokenizer: str | None, as_json: 
                   out: Path | None) -> None:
     """`--raw-text-from`: a tokeniser run is scored alone, any other model with its tokeniser."""
     from lstm_cli.api import Tagger
-    from lstm_cli.eval.raw_text import evaluate_raw_text
+    from lstm_cli.eval.raw_text import evaluate_raw_text, word_errors_text
     from lstm_cli.text.trained import TrainedTokenizer, load_tokenizer
 
     model = load_model(checkpoint)
@@ -123,3 +123,4 @@ def _raw_text_cli(checkpoint: Path, gold: Path, tokenizer: str | None, as_json: 
                      if "aligned_accuracy" in scores else "")
             typer.echo(f"{name:<10} P {100 * scores['precision']:6.2f}  R "
                        f"{100 * scores['recall']:6.2f}  F1 {100 * scores['f1']:6.2f}{extra}")
+    typer.echo(word_errors_text(report["word_errors"]))

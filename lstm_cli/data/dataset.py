@@ -20,18 +20,21 @@ from lstm_cli.data.jsonl import iter_jsonl
 from lstm_cli.data.text import iter_text
 from lstm_cli.data.types import Example
 from lstm_cli.errors import ConfigError
-from lstm_cli.text.chars import iter_char_examples
+from lstm_cli.text.chars import iter_char_examples, tokenizer_data
 
 
 @dataclass(frozen=True)
 class Format:
     """An input format: `read(path, **options)` streams its Examples; `config_options` pairs
     each reader option with the `data.<key>` that sets it; `suffixes` are the file suffixes
-    read in this format when none is named."""
+    read in this format when none is named; `model_data(path)`, when set, is what a model
+    trained on this format keeps in its checkpoint beside the weights (JSON, built from the
+    training file: `model.FORMAT_DATA`)."""
 
     read: Callable[..., Iterator[Example]]
     config_options: tuple[tuple[str, str], ...] = ()
     suffixes: tuple[str, ...] = ()
+    model_data: Callable[[str | Path], dict[str, Any]] | None = None
 
 
 FORMATS: dict[str, Format] = {
@@ -43,7 +46,7 @@ FORMATS: dict[str, Format] = {
     "jsonl": Format(iter_jsonl, suffixes=(".jsonl",)),
     "dense": Format(iter_dense, suffixes=(".npz",)),
     "text": Format(iter_text),
-    "conllu_chars": Format(iter_char_examples),
+    "conllu_chars": Format(iter_char_examples, model_data=tokenizer_data),
 }
 """Every input format by name (`data.format`, `lstm predict --input-format`)."""
 

@@ -16,10 +16,17 @@ whitespace never matters.
 - the label (UPOS or XPOS): a word is correct when it is aligned and both labels agree;
   precision over system words, recall over gold words, F1 (the shared task's "UPOS" F1), and
   `aligned_accuracy` = correct / aligned words.
+
+`word_errors` groups the words left unaligned (gold words missed, system words spurious) into
+stretches of text and names each stretch's likely cause (`ERROR_CAUSES`), so a report can say
+which tokenisation errors cost the words F1.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,10 +223,150 @@ def evaluate_raw_text(gold_path: str | Path, tokenizer: Tokenizer,
     if tagger is not None:
         labels = [tagged.labels for tagged in tagger.iter_predict(
             [word.text for word in words_of(sentence)] for sentence in sentences)]
-    report = score_segmentation(gold_segmentation(document, label),
-                                system_segmentation(document.text, sentences, labels),
-                                labelled=tagger is not None)
+    gold = gold_segmentation(document, label)
+    system = system_segmentation(document.text, sentences, labels)
+    report = score_segmentation(gold, system, labelled=tagger is not None)
+    report["word_errors"] = error_summary(word_errors(document.text, gold, system))
     if "label" in report:
         report[label] = report.pop("label")
     report.update(data=str(gold_path), tokenizer=tokenizer.name)
     return report
+
+
+# The causes `word_errors` names, the first that fits a stretch winning.
+ERROR_CAUSES = ("url/email", "multiword token", "sentence boundary", "apostrophe", "hyphen",
+                "period", "other")
+_URL = re.compile(r"@|://|www\.|\w\.(com|org|net|edu|gov)\b", re.IGNORECASE)
+_APOSTROPHES = "'\u2019\u2018`"
+_HYPHENS = "-\u2010\u2011\u2012\u2013\u2014"
+
+
+@dataclass(frozen=True)
+class WordError:
+    """A stretch `text[start:end]` where the words of the two sides differ: the gold words
+    there (`gold`, with `missed` of them unaligned), the system's (`system`, `spurious` of them
+    unaligned) and the likely `cause` (one of `ERROR_CAUSES`)."""
+
+    start: int
+    end: int
+    gold: tuple[str, ...]
+    system: tuple[str, ...]
+    missed: int
+    spurious: int
+    cause: str
+
+
+def word_errors(text: str, gold: Segmentation, system: Segmentation) -> list[WordError]:
+    """The stretches of `text` holding unaligned words (`align_words`), in text order.
+
+    Every unaligned word's span is widened to the words of both sides that overlap it (so the
+    stretch shows both segmentations of the same characters), and overlapping spans are merged.
+    The cause is the first of `ERROR_CAUSES` that fits: a URL or e-mail address in the
+    stretch; a multiword token on either side; a sentence that ends inside the stretch or at
+    its end on one side only; an apostrophe, hyphen or dash, period in the stretch; other."""
+    pairs = align_words(gold.words, system.words)
+    gold_unaligned = set(range(len(gold.words))) - {g for g, _ in pairs}
+    system_unaligned = set(range(len(system.words))) - {s for _, s in pairs}
+    spans = sorted([(gold.words[i].start, gold.words[i].end) for i in gold_unaligned]
+                   + [(system.words[i].start, system.words[i].end) for i in system_unaligned])
+    sides = [_Spans(gold.words), _Spans(system.words)]
+    stretches: list[list[int]] = []
+    for start, end in spans:
+        start, end = _widen(start, end, sides)
+        if stretches and start < stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], end)
+        else:
+            stretches.append([start, end])
+    positions = [index for index, char in enumerate(text) if not char.isspace()]
+    gold_ends = {end for _, end in gold.sentences}
+    system_ends = {end for _, end in system.sentences}
+    errors = []
+    for start, end in stretches:
+        gold_in = sides[0].starting_in(start, end)
+        system_in = sides[1].starting_in(start, end)
+        surface = text[positions[start]:positions[end - 1] + 1]
+        multiword = any(gold.words[i].multiword for i in gold_in) or any(
+            system.words[i].multiword for i in system_in)
+        ends = set(range(start + 1, end + 1))
+        boundary = (gold_ends & ends) != (system_ends & ends)
+        errors.append(WordError(
+            positions[start], positions[end - 1] + 1,
+            tuple(gold.words[i].form for i in gold_in),
+            tuple(system.words[i].form for i in system_in),
+            len(gold_unaligned.intersection(gold_in)),
+            len(system_unaligned.intersection(system_in)),
+            _cause(surface, multiword, boundary)))
+    return errors
+
+
+class _Spans:
+    """One side's words (in text order) looked up by position."""
+
+    def __init__(self, words: Sequence[Word]) -> None:
+        self.starts = [word.start for word in words]
+        self.ends = [word.end for word in words]
+
+    def starting_in(self, start: int, end: int) -> range:
+        """Indices of the words that start in `[start, end)`."""
+        return range(bisect_left(self.starts, start), bisect_left(self.starts, end))
+
+    def crossing(self, position: int) -> tuple[int, int]:
+        """The span of the word that holds `position` strictly inside, else `(position,
+        position)`."""
+        index = bisect_right(self.starts, position - 1) - 1
+        if index >= 0 and self.starts[index] < position < self.ends[index]:
+            return self.starts[index], self.ends[index]
+        return position, position
+
+
+def _widen(start: int, end: int, sides: Sequence[_Spans]) -> tuple[int, int]:
+    """`[start, end)` widened until no word of either side crosses its edges."""
+    while True:
+        wider = (min([start, *(side.crossing(start)[0] for side in sides)]),
+                 max([end, *(side.crossing(end)[1] for side in sides)]))
+        if wider == (start, end):
+            return start, end
+        start, end = wider
+
+
+def _cause(surface: str, multiword: bool, boundary: bool) -> str:
+    if _URL.search(surface):
+        return "url/email"
+    if multiword:
+        return "multiword token"
+    if boundary:
+        return "sentence boundary"
+    for cause, chars in (("apostrophe", _APOSTROPHES), ("hyphen", _HYPHENS), ("period", ".")):
+        if any(char in surface for char in chars):
+            return cause
+    return "other"
+
+
+def error_summary(errors: Sequence[WordError], top: int = 20) -> dict:
+    """`{by_cause: {cause: {stretches, missed, spurious}}, top: [...]}`: counts per cause (in
+    `ERROR_CAUSES` order, causes with no error left out) and the `top` most frequent errors,
+    each `{gold, system, cause, count}` with the two segmentations joined by spaces."""
+    by_cause = {cause: {"stretches": 0, "missed": 0, "spurious": 0} for cause in ERROR_CAUSES}
+    for error in errors:
+        counts = by_cause[error.cause]
+        counts["stretches"] += 1
+        counts["missed"] += error.missed
+        counts["spurious"] += error.spurious
+    patterns = Counter((" ".join(error.gold), " ".join(error.system), error.cause)
+                       for error in errors)
+    return {"by_cause": {cause: counts for cause, counts in by_cause.items()
+                         if counts["stretches"]},
+            "top": [{"gold": gold, "system": system, "cause": cause, "count": count}
+                    for (gold, system, cause), count in patterns.most_common(top)]}
+
+
+def word_errors_text(summary: dict, top: int = 10) -> str:
+    """`error_summary`'s counts per cause and its `top` most frequent errors, as text."""
+    lines = ["word errors by cause (stretches, gold words missed, system words spurious):"]
+    lines += [f"  {cause:<18} {counts['stretches']:5d} {counts['missed']:6d} "
+              f"{counts['spurious']:6d}" for cause, counts in summary["by_cause"].items()]
+    if summary["top"]:
+        lines.append("most frequent (gold | system):")
+        lines += [f"  {error['count']:4d}  {error['gold']} | {error['system']}  "
+                  f"({error['cause']})" for error in summary["top"][:top]]
+    return "\n".join(lines)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from lstm_cli.data.types import Example
 from lstm_cli.errors import LstmError
 from lstm_cli.inference import predict
-from lstm_cli.model import load_model
-from lstm_cli.text.chars import char_inputs, decode, windows
+from lstm_cli.model import FORMAT_DATA, load_model
+from lstm_cli.text.chars import LABELS, LEXICONS, apply_lexicons, char_inputs, decode, windows
 from lstm_cli.text.tokenize import RuleTokenizer, Sentence, Tokenizer, WhitespaceTokenizer
 
 
@@ -33,14 +35,21 @@ def load_tokenizer(spec: str) -> Tokenizer:
 
 
 class TrainedTokenizer:
-    """A tokeniser trained with `lstm train` on `data.format: conllu_chars` data."""
+    """A tokeniser trained with `lstm train` on `data.format: conllu_chars` data. The lexicons
+    of its training text kept in its checkpoint (`chars.LEXICONS`; absent from tokenisers
+    trained before them) correct the model's segmentations that training rarely gives
+    (`chars.apply_lexicons`); `lexicons=False` turns them off."""
 
     by_line = False
 
-    def __init__(self, model, name: str, *, batch_size: int = 32) -> None:
+    def __init__(self, model, name: str, *, batch_size: int = 32,
+                 lexicons: bool = True) -> None:
         self.model = model
         self.name = name
         self.batch_size = batch_size
+        kept = model.meta.get(FORMAT_DATA, {}) if lexicons else {}
+        self.lexicons = [(kept[name], by_shape, min_share)
+                         for name, (by_shape, _, min_share) in LEXICONS.items() if name in kept]
 
     @classmethod
     def load(cls, path: str | Path) -> TrainedTokenizer:
@@ -51,20 +60,37 @@ class TrainedTokenizer:
         return cls(model, str(path))
 
     def split(self, text: str) -> list[Sentence]:
-        """The model labels each window; a character takes its label from the window in which
-        it has most context on its nearer side (a paragraph's edge counts as full context),
-        and a paragraph's last character ends a sentence."""
+        """Sentences of tokens: the model's labels (`predict_labels`), corrected by the
+        lexicons, decoded."""
+        labels, log_probs = self.predict_labels(text)
+        return decode(text, apply_lexicons(text, labels, self.lexicons, log_probs))
+
+    def predict_labels(self, text: str) -> tuple[list[str], np.ndarray]:
+        """One label per character of `text`, and the log-probabilities of `chars.LABELS`
+        there, `(len(text), len(LABELS))` (0 on characters outside every paragraph). The model
+        labels each window; a character takes both from the window in which it has most
+        context on its nearer side (a paragraph's edge counts as full context), and a
+        paragraph's last character ends a sentence."""
         spans = windows(text)
         examples = [Example(tokens=char_inputs(text[start:end])) for start, end, _, _ in spans]
         labels = ["O"] * len(text)
+        log_probs = np.zeros((len(text), len(LABELS)))
+        columns = [self.model.labels.index(label) if label in self.model.labels else None
+                   for label in LABELS]
         best = [-1] * len(text)
-        for (start, end, first, stop), prediction in zip(
-                spans, predict(self.model, examples, batch_size=self.batch_size), strict=True):
-            for position, label in enumerate(prediction.labels, start=start):
-                left = len(text) if start == first else position - start
+        predictions = predict(self.model, examples, batch_size=self.batch_size, with_probs=True)
+        for (start, end, first, stop), prediction in zip(spans, predictions, strict=True):
+            with np.errstate(divide="ignore"):
+                window_log_probs = np.log(np.stack(
+                    [prediction.probs[:, column] if column is not None
+                     else np.zeros(len(prediction.probs)) for column in columns], axis=1))
+            for offset, label in enumerate(prediction.labels):
+                position = start + offset
+                left = len(text) if start == first else offset
                 right = len(text) if end == stop else end - 1 - position
                 if min(left, right) > best[position]:
                     best[position], labels[position] = min(left, right), label
+                    log_probs[position] = window_log_probs[offset]
             if end == stop:
                 labels[end - 1] = "S"
-        return decode(text, labels)
+        return labels, log_probs

@@ -36,7 +36,13 @@ from lstm_cli.errors import LstmError
 from lstm_cli.eval.report import unseen_labels_text, write_report
 from lstm_cli.inference import evaluate
 from lstm_cli.metric_registry import higher_is_better
-from lstm_cli.model import TrainedModel, build_model, model_from_checkpoint, model_meta
+from lstm_cli.model import (
+    FORMAT_DATA,
+    TrainedModel,
+    build_model,
+    model_from_checkpoint,
+    model_meta,
+)
 from lstm_cli.train.divergence import DivergenceGuard
 from lstm_cli.train.lock import RunLock
 from lstm_cli.train.metrics_log import (
@@ -48,7 +54,12 @@ from lstm_cli.train.metrics_log import (
     truncate_metrics,
 )
 from lstm_cli.train.options import schedule_options
-from lstm_cli.train.prepare import prepare_training_data, training_examples, word_dropout_table
+from lstm_cli.train.prepare import (
+    format_data,
+    prepare_training_data,
+    training_examples,
+    word_dropout_table,
+)
 from lstm_cli.train.runlog import RunLog, stop_on_signals
 from lstm_cli.train.schedule import Schedule, make_schedule
 from lstm_cli.train.step import Updater
@@ -180,8 +191,11 @@ class _Run:
         splits, vocabs, pretrained, frame_dim = prepare_training_data(config, log, init_rng)
         tagger = build_model(config, vocabs, rng=init_rng, frame_dim=frame_dim,
                              pretrained=pretrained)
-        return cls(config, run_dir, log, TrainedModel(config, vocabs, tagger, frame_dim),
-                   splits, LoopState(), None, order_rng, dropout_rng)
+        data = format_data(config)
+        trained = TrainedModel(config, vocabs, tagger, frame_dim,
+                               {FORMAT_DATA: data} if data else {})
+        return cls(config, run_dir, log, trained, splits, LoopState(), None, order_rng,
+                   dropout_rng)
 
     @classmethod
     def resume(cls, config: Config, run_dir: Path, log: RunLog) -> _Run:

@@ -3,10 +3,13 @@ pretrained embedding matrix, the examples it trains on and the word-dropout tabl
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lstm_cli.config import Config
 from lstm_cli.data.affixes import configured_affix_names
+from lstm_cli.data.dataset import FORMATS
 from lstm_cli.data.prepare import Splits, load_splits, window_spec
 from lstm_cli.data.types import Example
 from lstm_cli.data.vectors import build_embedding_matrix, read_vectors
@@ -35,6 +38,16 @@ def prepare_training_data(config: Config, log: RunLog, rng: np.random.Generator
         pretrained, coverage = build_embedding_matrix(vocabs.tokens, vectors, rng)
         log(f"pretrained vectors {config.model.embedding.pretrained}: {coverage.describe()}")
     return splits, vocabs, pretrained, frame_dim
+
+
+def format_data(config: Config) -> dict[str, Any]:
+    """What the data format keeps in the model's checkpoint (`Format.model_data`), built from
+    the whole `data.train` file; nothing for the other formats, for built-in data, or when
+    `data.split` cuts dev and test out of that file (they would leak into it)."""
+    build = FORMATS[config.data.format].model_data
+    if build is None or config.data.train is None or config.data.split is not None:
+        return {}
+    return build(config.data.train)
 
 
 def word_dropout_table(config: Config, vocabs: Vocabs, examples) -> np.ndarray | None:

@@ -80,6 +80,7 @@ def test_predict_and_eval_use_a_trained_tokenizer(tokenizer_run, trained_run, cl
     assert scored.code == 0, scored.err
     report = json.loads(scored.out)
     assert {"tokens", "sentences", "words"} <= set(report) and "upos" not in report
+    assert set(report["word_errors"]) == {"by_cause", "top"}
 
 
 def test_eval_from_raw_text_scores_a_tagger_with_its_tokenizer(tokenizer_run, cli, tmp_path):
@@ -96,8 +97,9 @@ def test_eval_from_raw_text_scores_a_tagger_with_its_tokenizer(tokenizer_run, cl
     trained = cli("eval", tmp_path / "tagger", "--raw-text-from", tokenizer_run["gold"],
                   "--tokenizer", tokenizer_run["run"])
     assert trained.code == 0, trained.err
-    assert [line.split()[0] for line in trained.out.splitlines()] == \
-        ["tokens", "sentences", "words", "upos"]
+    lines = trained.out.splitlines()
+    assert [line.split()[0] for line in lines[:4]] == ["tokens", "sentences", "words", "upos"]
+    assert lines[4].startswith("word errors by cause")
 
 
 def test_import_lstm_cli_leaves_the_api_until_load_is_used():

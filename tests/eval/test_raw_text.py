@@ -7,10 +7,12 @@ import pytest
 from lstm_cli.eval.raw_text import (
     Word,
     align_words,
+    error_summary,
     evaluate_raw_text,
     gold_segmentation,
     score_segmentation,
     system_segmentation,
+    word_errors,
 )
 from lstm_cli.text.conllu_text import read_conllu_text
 from lstm_cli.text.tokenize import RuleTokenizer, Token, WhitespaceTokenizer
@@ -127,3 +129,24 @@ def test_evaluate_a_tokenizer_on_a_conllu_file(tmp_path):
     assert whitespace["sentences"]["system"] == 2             # one per paragraph line
     assert rule["sentences"]["f1"] == 1.0 and rule["words"]["f1"] == 1.0
     assert rule["tokens"]["f1"] < 1.0               # syntok splits don't into do n't: 2 tokens
+
+
+def test_word_errors_name_each_stretch_its_cause(gold):
+    """`don't` unsplit, `home!` merged and `Café` cut into `Ca` `fé` with a sentence end
+    between them: one stretch each, with both sides' words, counts and cause."""
+    document, segmentation = gold
+    first = tokens_at(SAMPLE_TEXT, "I", "don't", "know", ".")
+    second = tokens_at(SAMPLE_TEXT, "Go", "home!", start=14)
+    third = tokens_at(SAMPLE_TEXT, "Ca", "fé", "naïve", ",", "yes", ".", start=24)
+    system = system_segmentation(document.text, [first, second, third[:1], third[1:]])
+    errors = word_errors(document.text, segmentation, system)
+    assert [(SAMPLE_TEXT[e.start:e.end], e.gold, e.system, e.missed, e.spurious, e.cause)
+            for e in errors] == [
+        ("don't", ("do", "n't"), ("don't",), 2, 1, "multiword token"),
+        ("home!", ("home", "!"), ("home!",), 2, 1, "other"),
+        ("Café", ("Café",), ("Ca", "fé"), 1, 2, "sentence boundary")]
+    summary = error_summary(errors)
+    assert summary["by_cause"]["other"] == {"stretches": 1, "missed": 2, "spurious": 1}
+    assert list(summary["by_cause"]) == ["multiword token", "sentence boundary", "other"]
+    assert summary["top"][0] == {"gold": "do n't", "system": "don't",
+                                 "cause": "multiword token", "count": 1}

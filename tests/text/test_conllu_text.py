@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from lstm_cli.errors import DataError
-from lstm_cli.text.chars import char_labels, decode, iter_char_examples, paragraphs, pieces, windows
+from lstm_cli.text.chars import (
+    apply_lexicons,
+    build_lexicon,
+    char_labels,
+    decode,
+    iter_char_examples,
+    lexicon_key,
+    paragraphs,
+    pieces,
+    windows,
+)
 from lstm_cli.text.conllu_text import read_conllu_text
 
 from .conllu_samples import SAMPLE_TEXT, word, write_sample
@@ -60,3 +70,48 @@ def test_windows_overlap_and_cover_every_paragraph():
     covered = {i for start, end, _, _ in spans for i in range(start, end)}
     assert covered == set(range(0, 26)) | set(range(29, 34))     # the two paragraphs
     assert spans[1][0] < spans[0][1]                  # the second window overlaps the first
+
+
+def test_the_lexicon_counts_how_training_text_segments_runs_of_tokens(tmp_path):
+    document = read_conllu_text(write_sample(tmp_path / "a.conllu", copies=2))
+    lexicon = build_lexicon(document)
+    assert lexicon["don't"] == {"IWIIT": 2}           # do|n't, one token
+    assert lexicon["know."] == {"IIITT": 2}           # know .  (the sentence end reads as T)
+    assert lexicon["naïve,"] == {"IIIITT": 2} and lexicon["naïve"] == {"IIIIT": 2}
+    assert "I" not in lexicon and "aïve" not in lexicon   # one character; not whole tokens
+    assert build_lexicon(document, min_count=3) == {}
+    shapes = build_lexicon(document, by_shape=True)
+    assert shapes["a."] == {"TT": 4}                  # know. yes.
+    assert "a'a" not in shapes                        # do|n't cuts inside a run of letters
+
+
+def test_a_shape_key_joins_runs_of_letters_and_digits():
+    assert lexicon_key("Sector-37", by_shape=True) == ("Aa-9", [1, 6, 7, 9])
+    assert lexicon_key("e-mail", by_shape=False) == ("e-mail", [1, 2, 3, 4, 5, 6])
+
+
+def test_the_lexicon_replaces_segmentations_training_rarely_gives():
+    lexicon = {"don't": {"IWIIT": 9, "IIIIT": 1}, "home!": {"IIITT": 5}}
+    text = "I don't go home!\n"
+    #         I  don't  go   home!
+    labels = list("TO" "IIIWT" "OIT" "OIITIS" "O")
+    fixed = apply_lexicons(text, labels, [(lexicon, False, 0.5)])
+    assert "".join(fixed[2:7]) == "IWIIT"             # don'|t is rare: do|n't
+    assert "".join(fixed[11:16]) == "IIITS"           # hom e! -> home !, sentence end kept
+    assert fixed[:2] + fixed[7:11] == labels[:2] + labels[7:11]
+    # a segmentation training gives often enough is kept
+    labels[2:7] = "IIIIT"
+    assert apply_lexicons(text, labels, [(lexicon, False, 0.1)])[2:7] == list("IIIIT")
+    assert apply_lexicons(text, labels, [(lexicon, False, 0.5)])[2:7] == list("IWIIT")
+
+
+def test_the_lexicons_match_runs_of_predicted_tokens_inside_a_chunk():
+    exact = {"e-mail": {"IIIIIT": 4}}
+    shapes = {"(A)": {"TTT": 3}, "a-Aa": {"TTIT": 9, "IIIT": 1}}
+    text = "(e-mail) (C) non-Microsoft"
+    labels = list("T" "ITIIIT" "S" "O" "IIT" "O" "IIIIIIIIIIIIT")
+    fixed = apply_lexicons(text, labels, [(exact, False, 0.5), (shapes, True, 0.5)])
+    assert [token.text for sentence in decode(text, fixed) for token in sentence] == \
+        ["(", "e-mail", ")", "(", "C", ")", "non", "-", "Microsoft"]
+    # the shape lexicon leaves alone what the exact one looked up
+    assert fixed[1:7] == list("IIIIIT")
