@@ -17,6 +17,10 @@ bit for bit the taped loop's; what differs is what is kept and how it is laid ou
     layout pays that on most calls of every step. (Computing the projections gate-major too,
     one GEMM per gate, was slower: each GEMM packs X again.)
 
+A tagger whose inputs are a function of the word type hands the first layer one input row per
+distinct word and the row each step reads (`rows`): W x + b is then computed once per row and
+gathered per step, instead of once per step (`SequenceTagger.word_type_inputs`).
+
 D is 2 for both directions of a bidirectional layer stacked as in `bidirectional.py` (slot s
 holds the forward direction's step s and the reverse direction's step T−1−s, computed over the
 first m_s = max(n_s, n_{T−1−s}) rows), and 1 for a single direction.
