@@ -12,8 +12,9 @@ plain tags), the sizes, and whether the words are written in an alphabetic scrip
 - chunk labels (a scheme): a CRF output with the scheme's constraints (unless more than 1 % of
   the training sentences break them: IOB1 data read as IOB2, or noisy labels), the model chosen
   on `entity.f1`; plain tags: softmax, chosen on `token_accuracy`;
-- words (word dropout α/(count + α)), a character CNN per word, prefix/suffix/shape embeddings
-  for alphabetic scripts; categorical extra columns present in every split as features;
+- words (word dropout α/(count + α), none with pretrained vectors), a character CNN per word,
+  prefix/suffix/shape embeddings for alphabetic scripts; categorical extra columns present in
+  every split as features;
 - one BiLSTM layer, dropout 0.33 on its inputs and outputs, lazy Adam;
 - sizes from the number of training tokens N: batches of 64 from 100k tokens (32 from 30k,
   else 16), epochs 16·√(200k / N) within [12, 60], cut to what 90 % of `budget_minutes`
@@ -359,9 +360,13 @@ def recipe_for(profile: DataProfile, *, task: Literal["tag", "chunk"] | None = N
 
     model: dict[str, Any] = {"cell": "lstm", "hidden_size": 200, "num_layers": 1,
                              "bidirectional": True, "input_dropout": 0.33,
-                             "output_dropout": 0.33, "word_dropout_alpha": 1.0}
-    why("model.word_dropout_alpha", "rare words are replaced by <unk> with probability "
-                                    "1/(count + 1), so the model learns <unk>")
+                             "output_dropout": 0.33,
+                             "word_dropout_alpha": 0.0 if vectors else 1.0}
+    why("model.word_dropout_alpha",
+        "no word dropout: a rare word's pretrained vector says what it means, and replacing "
+        "it by <unk> hides that" if vectors else
+        "rare words are replaced by <unk> with probability 1/(count + 1), so the model learns "
+        "<unk>")
     if vectors:
         dim = vectors_dim or vector_dim(vectors)
         model["embedding"] = {"dim": dim, "pretrained": vectors, "freeze": False}

@@ -20,8 +20,9 @@ CONFIGS = sorted(path for path in (REPO / "configs").rglob("*.yaml")
                  if RECIPE_START in path.read_text(encoding="utf-8"))
 
 
-def test_the_ewt_config_is_a_recipe():
-    assert REPO / "configs" / "ud-en-ewt-upos.yaml" in CONFIGS
+def test_the_ewt_and_news_configs_are_recipes():
+    assert {REPO / "configs" / "ud-en-ewt-upos.yaml", REPO / "configs" / "seed-news.yaml"} \
+        <= set(CONFIGS)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.name)
