@@ -34,6 +34,7 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled, zero_past_ends
+from lstm_cli.engine.fused_loop import recurrent_by_gate, taped_loop
 
 Array = np.ndarray
 
@@ -79,24 +80,12 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
     if ragged:
         zero_past_ends(gates[0], sizes)
         zero_past_ends(gates[1], sizes[::-1])
-    w_hidden_stacked = take("w_hidden_stacked", (2, hidden_size, gate_size))
-    xp.stack(w_hidden_t, out=w_hidden_stacked)
+    r_by_gate = recurrent_by_gate(w_hidden_t, take("r_by_gate", (4, 2, hidden_size, hidden_size)))
     state = (2, steps, batch, hidden_size)
-    # Rows a slot does not compute are read as the next slot's state: zero when ragged.
-    c, h = take("stacked_c", state, zero=ragged), take("stacked_h", state, zero=ragged)
-    cell_out = take("stacked_cell_out", state)
-    recurrent = take("stacked_recurrent", (2, batch, gate_size))
-    scratch = take("stacked_scratch", (4, 2, batch, hidden_size))
-    gate_work = take("stacked_gate_work", (7 * 2 * batch * hidden_size,))
-    cell = cells[0]                            # the equations; each direction's weights differ
-    for s in range(steps):
-        m = rows[s]
-        a = gates[:, s, :m]
-        if s > 0:
-            xp.matmul(h[:, s - 1, :m], w_hidden_stacked, out=recurrent[:, :m])
-            a += recurrent[:, :m]
-        cell.forward_equations(a, c[:, s - 1, :m] if s > 0 else None, c[:, s, :m],
-                               cell_out[:, s, :m], h[:, s, :m], scratch[0, :, :m])
+    h = take("stacked_h", state, zero=ragged)  # rows a slot does not compute read 0 when ragged
+    schedule = [(s, rows[s], s - 1 if s > 0 else None) for s in range(steps)]
+    loop_backward = taped_loop(cells[0], gates, h, r_by_gate, schedule, workspace, lent,
+                               zero_state=ragged)  # the equations; each direction's weights
     mask = None
     if ragged:
         mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
@@ -108,21 +97,9 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
         d_h_all = take("stacked_d_h_all", state)
         scaled(d_output[..., :hidden_size], mask, d_h_all[0])
         xp.copyto(d_h_all[1], d_output[::-1, :, hidden_size:])
-        dc = take("stacked_dc", (2, batch, hidden_size), zero=True)
-        d_h_next = take("stacked_d_h_next", (2, batch, hidden_size), zero=True)
-        d_h = take("stacked_d_h", (2, batch, hidden_size))
         w_hidden = take("w_hidden_unscaled", (2, gate_size, hidden_size))
         xp.stack([cell.params["w_hidden"] for cell in cells], out=w_hidden)
-        s1, s2, s3 = scratch[1], scratch[2], scratch[3]
-        for s in range(steps - 1, -1, -1):
-            m = rows[s]
-            a = gates[:, s, :m]
-            xp.add(d_h_all[:, s, :m], d_h_next[:, :m], out=d_h[:, :m])
-            cell.backward_equations(a, c[:, s - 1, :m] if s > 0 else None, cell_out[:, s, :m],
-                                    dc[:, :m], d_h[:, :m], gate_work, s1[:, :m],
-                                    s2[:, :m], s3[:, :m])
-            if s > 0:                          # ∂L/∂h_{t−1} = Rᵀ ∂L/∂a_t
-                xp.matmul(a, w_hidden, out=d_h_next[:, :m])
+        loop_backward(d_h_all, w_hidden)
         if ragged:                             # reverse rows before their sequence's start
             gates[1] *= mask[::-1]
         for k, (cell_k, source) in enumerate(zip(cells, (x2d, x_reversed2d), strict=True)):

@@ -376,9 +376,12 @@ class FusedLSTMCell(LSTMCell):
         in binary floating point), so the step receives a' = [½a_i | ½a_f | ½a_o | a_g] and one
         tanh over the whole block gives tanh(½a) for the three gates and g_t = tanh(a_g); then
         σ(a) = ½ tanh(½a) + ½ is two calls over the contiguous [ i | f | o ] block;
-      * the backward step forms σ' = σ (1 − σ) once over [ i | f | o ], and writes each gate's
-        gradient into the gate's own block as soon as the gate's value has been used; it works
-        on a gate-major copy of the step's gates (see `backward_equations`).
+      * the steps work on *gate-major* arrays (4, …, H), [i, f, o, g] stacked on the first
+        axis, so every elementwise call runs over contiguous memory; the time loops that lay
+        them out are `fused_loop.py` (training) and `forward_only.py` (no tape), which
+        `recurrent.py` runs instead of the generic `forward_step` / `backward_step` loop;
+      * the backward step forms σ' = σ (1 − σ) once over [ i | f | o ] and writes each gate's
+        gradient as soon as the gate's value has been used.
     """
 
     def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator,
@@ -387,8 +390,6 @@ class FusedLSTMCell(LSTMCell):
         if not self.covers(**options):
             raise ValueError("FusedLSTMCell is only the vanilla LSTM without peepholes")
         size = hidden_size
-        self.blocks = tuple(slice(k * size, (k + 1) * size) for k in range(4))   # i, f, o, g
-        self.sigmoid_block = slice(0, 3 * size)
         self.preactivation_scale = xp.concatenate([xp.full(3 * size, 0.5, dtype=self.dtype),
                                                    xp.ones(size, dtype=self.dtype)])
 
@@ -401,18 +402,11 @@ class FusedLSTMCell(LSTMCell):
                 and (gate_activation, cell_activation, output_activation)
                 == ("sigmoid", "tanh", "tanh"))
 
-    def add_buffers(self, tape: Tape) -> None:
-        super().add_buffers(tape)
-        batch, dtype = tape["h"].shape[1], tape["h"].dtype
-        tape.take("gate_work", (7 * batch * self.hidden_size,), dtype, zero=False)
-
     def forward_step(self, tape, t, prev, n, recurrent):
-        a = tape["gates"][t, :n]                  # (n, 4H): W' x_t + b', i, f, o rows halved
-        if recurrent is not None:
-            a += recurrent                        # a' = [½a_i | ½a_f | ½a_o | a_g]
-        self.forward_equations(a, None if prev is None else tape["c"][prev, :n],
-                               tape["c"][t, :n], tape["cell_out"][t, :n], tape["h"][t, :n],
-                               tape["scratch"][0, :n])
+        raise NotImplementedError("the fused LSTM runs in fused_loop.py / forward_only.py")
+
+    def backward_step(self, tape, t, prev, n, dh):
+        raise NotImplementedError("the fused LSTM runs in fused_loop.py")
 
     def by_gate(self, a: Array) -> Array:
         """The gates [i | f | o | g] (…, 4H) of `a` as a view (4, …, H), gate by gate (a's last
@@ -423,88 +417,63 @@ class FusedLSTMCell(LSTMCell):
 
     def forward_equations(self, a: Array, c_prev: Array | None, c: Array, cell_out: Array,
                           h: Array, scratch: Array) -> None:
-        """One step from a' = [½a_i | ½a_f | ½a_o | a_g] (…, 4H), in place; writes c_t, tanh(c_t)
-        and h_t. Leading axes are free: the bidirectional loop passes both directions at once.
-        (Running it on a gate-major copy, as `backward_equations` does, gained nothing here:
-        five calls on strided blocks against two strided copies.)"""
-        i, f, o, g = self.blocks
-        tanh(a, out=a)                            # [tanh(½a_i) | … | g_t = tanh(a_g)]
-        gates = a[..., self.sigmoid_block]
-        gates *= 0.5
-        gates += 0.5                              # [i_t | f_t | o_t] = ½ tanh(½a) + ½ = σ(a)
-        xp.multiply(a[..., i], a[..., g], out=c)  # c_t = i_t ⊙ g_t ...
-        if c_prev is not None:                    # ... + f_t ⊙ c_{t−1}
-            c += xp.multiply(a[..., f], c_prev, out=scratch)
-        tanh(c, out=cell_out)                     # tanh(c_t)
-        xp.multiply(a[..., o], cell_out, out=h)   # h_t = o_t ⊙ tanh(c_t)
-
-    def step_gate_major(self, a: Array, c: Array, h: Array, scratch: Array, first: bool) -> None:
-        """`forward_equations` for a pass that keeps no tape (`engine/forward_only.py`), on
-        gate-major pre-activations: `a` (4, …) holds a' = [½a_i, ½a_f, ½a_o, a_g] stacked on
-        its first axis, contiguous, and is overwritten; `c` holds c_{t−1} (not read at the
-        `first` step) and becomes c_t; `scratch` is any buffer of c's shape. The same products
-        as `forward_equations`, summed in the other order (IEEE addition commutes), so h_t and
-        c_t are the same bit for bit:
+        """One step from gate-major pre-activations: `a` (4, …, H) holds
+        a' = [½a_i, ½a_f, ½a_o, a_g] stacked on its first axis, contiguous, and becomes the
+        gates [i_t, f_t, o_t, g_t]; writes c_t into `c` and tanh(c_t) into `cell_out`, and
+        h_t into `h`:
 
             c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)
-        """
+
+        `c_prev` is c_{t−1} (None at a first step); it may be `c` itself (a pass that keeps no
+        tape updates c in place). `scratch` is any buffer of c's shape, and may also be
+        `cell_out` (tanh(c_t) is then not kept). Leading axes are free."""
         tanh(a, out=a)                            # [tanh(½a_i), …, g_t = tanh(a_g)]
         gates = a[:3]
         gates *= 0.5
         gates += 0.5                              # [i_t, f_t, o_t] = ½ tanh(½a) + ½ = σ(a)
         i, f, o, g = a
-        if first:
+        if c_prev is None:
             xp.multiply(i, g, out=c)
         else:
-            c *= f                                # f_t ⊙ c_{t−1}
+            xp.multiply(f, c_prev, out=c)         # f_t ⊙ c_{t−1}
             c += xp.multiply(i, g, out=scratch)   # ... + i_t ⊙ g_t
-        tanh(c, out=scratch)
-        xp.multiply(o, scratch, out=h)            # h_t = o_t ⊙ tanh(c_t)
+        tanh(c, out=cell_out)
+        xp.multiply(o, cell_out, out=h)           # h_t = o_t ⊙ tanh(c_t)
 
-    def backward_step(self, tape, t, prev, n, dh):
-        a = tape["gates"][t, :n]
-        scratch = tape["scratch"]
-        self.backward_equations(a, None if prev is None else tape["c"][prev, :n],
-                                tape["cell_out"][t, :n], tape["dc"][:n], dh,
-                                tape["gate_work"], scratch[0, :n], scratch[1, :n],
-                                scratch[2, :n])
-        return a, None
+    def backward_equations(self, gates: Array, c_prev: Array | None, cell_out: Array,
+                           d_c: Array, d_c_prev: Array, d_h: Array, d_a: Array,
+                           d_sigmoid: Array, s1: Array, s2: Array, s3: Array) -> None:
+        """One step back from the gate-major gates [i, f, o, g] (4, …, H) at t (contiguous;
+        overwritten): writes ∂L/∂a_t (of the unscaled a_t) into `d_a` (4, …, H), any view, e.g.
+        `by_gate` of a row-major (…, 4H) buffer. `d_c` holds ∂L/∂c_t via c_{t+1} and gets
+        ∂L/∂h_t's share added; ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t goes into `d_c_prev` (not written
+        at a first step, `c_prev` None). `d_sigmoid` is (3, …, H); s1, s2, s3 are like c.
 
-    def backward_equations(self, a: Array, c_prev: Array | None, cell_out: Array, dc: Array,
-                           dh: Array, work: Array, s1: Array, s2: Array, s3: Array) -> None:
-        """One step back: `a` holds the gates [i | f | o | g] at t and becomes ∂L/∂a_t (of the
-        unscaled a_t); `dc` holds ∂L/∂c_t via c_{t+1} and becomes ∂L/∂c_{t−1}. Leading axes
-        are free, as in `forward_equations`. `work` is a flat buffer of at least 7/4 of a's
-        size: the step copies a into it gate-major, [i, f, o, g] (4, …, H), computes there and
-        copies ∂L/∂a back. The two copies cost less than running the step's fifteen calls on
-        row-strided gate blocks, which NumPy loops over 2–3× slower than contiguous ones at
-        these sizes (`engine/forward_only.py`); the values are the same bit for bit."""
-        by_gate = self.by_gate(a)
-        blocks = work[:7 * (a.size // 4)].reshape(7, *by_gate.shape[1:])
-        xp.copyto(blocks[:4], by_gate)
-        i, f, o, g = blocks[:4]
-        gates, d_sigmoid = blocks[:3], blocks[4:]
-        xp.subtract(1.0, gates, out=d_sigmoid)
-        d_sigmoid *= gates                        # σ'(a) = σ (1 − σ) for i, f, o
+            ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t))
+            ∂L/∂a_o = ∂L/∂h_t ⊙ tanh(c_t) ⊙ σ'     ∂L/∂a_i = ∂L/∂c_t ⊙ g_t ⊙ σ'
+            ∂L/∂a_f = ∂L/∂c_t ⊙ c_{t−1} ⊙ σ'       ∂L/∂a_g = ∂L/∂c_t ⊙ i_t ⊙ (1 − g_t²)
+        """
+        i, f, o, g = gates
+        sigmoid_gates = gates[:3]
+        xp.subtract(1.0, sigmoid_gates, out=d_sigmoid)
+        d_sigmoid *= sigmoid_gates                # σ'(a) = σ (1 − σ) for i, f, o
         xp.multiply(cell_out, cell_out, out=s1)
         xp.subtract(1.0, s1, out=s1)              # tanh'(c_t) = 1 − tanh²(c_t)
         s1 *= o
-        s1 *= dh
-        dc += s1                                  # ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ tanh'(c_t)
-        xp.multiply(dh, cell_out, out=o)          # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
-        xp.multiply(dc, i, out=s2)                # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
-        xp.multiply(dc, g, out=i)                 # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
+        s1 *= d_h
+        d_c += s1                                 # ∂L/∂c_t += ∂L/∂h_t ⊙ o_t ⊙ tanh'(c_t)
+        xp.multiply(d_h, cell_out, out=o)         # ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
+        xp.multiply(d_c, i, out=s2)               # ∂L/∂g_t = ∂L/∂c_t ⊙ i_t
+        xp.multiply(d_c, g, out=i)                # ∂L/∂i_t = ∂L/∂c_t ⊙ g_t
         xp.multiply(g, g, out=s3)
         xp.subtract(1.0, s3, out=s3)
-        xp.multiply(s2, s3, out=g)                # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
+        xp.multiply(s2, s3, out=d_a[3])           # ∂L/∂a_g = ∂L/∂g_t ⊙ (1 − g_t²)
         if c_prev is None:                        # ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t−1}
             f.fill(0)
         else:
-            dc_f = xp.multiply(dc, c_prev, out=s2)
-            dc *= f                               # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
-            f[...] = dc_f
-        gates *= d_sigmoid                        # ∂L/∂a_{i,f,o} = ∂L/∂[i, f, o]_t ⊙ σ'(a)
-        xp.copyto(by_gate, blocks[:4])
+            xp.multiply(d_c, f, out=d_c_prev)     # ∂L/∂c_{t−1} = ∂L/∂c_t ⊙ f_t
+            xp.multiply(d_c, c_prev, out=f)
+        xp.multiply(sigmoid_gates, d_sigmoid, out=d_a[:3])   # ∂L/∂a_{i,f,o} = ∂L/∂[i, f, o] ⊙ σ'
 
 
 class GRUCell(Cell):

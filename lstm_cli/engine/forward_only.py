@@ -2,8 +2,8 @@
 
 Evaluation and predict run `recurrent.layer_forward(..., keep_tape=False)`, which hands a layer
 of `FusedLSTMCell`s here (other cells run the taped loop and drop the tape). The equations and
-the ½-scaled operands are the taped loop's (`FusedLSTMCell.forward_equations`), and every h_t is
-bit for bit the taped loop's; what differs is what is kept and how it is laid out:
+the ½-scaled operands are the taped loop's (`FusedLSTMCell.forward_equations`, also gate-major
+there: `fused_loop.py`), and every h_t is bit for bit the taped loop's; what differs is what is kept and how it is laid out:
 
   * no tape: c_t is updated in place in one (D, B, H) buffer, tanh(c_t) lives in a scratch
     buffer, and only h_t is written to a [T, B, ·] array (it is the layer's output);
@@ -139,6 +139,7 @@ def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array
         else:
             xp.matmul(hidden[None, :, prev, :m], r_by_gate, out=a)   # R_k h_{t−1}
             a += gates[:, :, t, :m]                                   # + W_k x_t + b_k
-        cell.step_gate_major(a, c_m, hidden[:, t, :m], scratch_m, prev is None)
+        cell.forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
+                               hidden[:, t, :m], scratch_m)      # c_t in place of c_{t−1}
         prev = t
     workspace.give_back(lent)

@@ -38,6 +38,7 @@ from lstm_cli.engine.cells import (
     zero_past_ends,
 )
 from lstm_cli.engine.forward_only import lstm_layer_without_tape
+from lstm_cli.engine.fused_loop import Schedule, recurrent_by_gate, taped_loop
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -72,49 +73,64 @@ class Recurrent(Module):
         cell = self.cell
         steps, batch, _ = gates.shape
         dtype = gates.dtype
-        tape = Tape(self.workspace, gates=gates, h=hidden)
         active = [int(size) for size in batch_sizes]
         zero_past_ends(gates, active)    # nothing past a sequence's end is read, in either pass
+        step_back = 1 if self.reverse else -1
+        schedule = []                    # (t, active rows, the step t reads its state from)
+        for t in (range(steps - 1, -1, -1) if self.reverse else range(steps)):
+            prev = t + step_back
+            if active[t] > 0:
+                schedule.append((t, active[t], prev if 0 <= prev < steps and active[prev] > 0
+                                 else None))
+        now, before = shifted(self.reverse)
+        if type(cell) is FusedLSTMCell:
+            return self.run_fused(gates, hidden, w_hidden_t, schedule, min(active) < batch)
+        tape = Tape(self.workspace, gates=gates, h=hidden)
         cell.add_buffers(tape)
         recurrent = tape.take("recurrent", (batch, cell.gate_size), dtype, zero=False)
-        order = range(steps - 1, -1, -1) if self.reverse else range(steps)
-        step_back = 1 if self.reverse else -1
-        for t in order:
-            n = active[t]
-            if n == 0:
-                continue
-            prev = t + step_back
-            if 0 <= prev < steps and active[prev] > 0:
+        for t, n, prev in schedule:
+            if prev is None:
+                cell.forward_step(tape, t, None, n, None)
+            else:
                 xp.matmul(hidden[prev, :n], w_hidden_t, out=recurrent[:n])  # R h_{t−1}
                 cell.forward_step(tape, t, prev, n, recurrent[:n])
-            else:
-                cell.forward_step(tape, t, None, n, None)
 
         def backward(d_hidden: Array) -> None:
             cell.start_backward(tape)
             w_hidden = cell.params["w_hidden"]
             d_h_next = tape.take("d_h_next", (batch, cell.hidden_size), dtype)  # via step t+1
             d_h = tape.take("d_h", (batch, cell.hidden_size), dtype, zero=False)
-            for t in reversed(order):
-                n = active[t]
-                if n == 0:
-                    continue
-                prev = t + step_back
-                has_prev = 0 <= prev < steps and active[prev] > 0
+            for t, n, prev in reversed(schedule):
                 xp.add(d_hidden[t, :n], d_h_next[:n], out=d_h[:n])
-                d_recurrent, direct = cell.backward_step(tape, t, prev if has_prev else None,
-                                                         n, d_h[:n])
-                if has_prev:                          # ∂L/∂h_{t−1} = R^T ∂L/∂(R h_{t−1}) (+ direct)
+                d_recurrent, direct = cell.backward_step(tape, t, prev, n, d_h[:n])
+                if prev is not None:                  # ∂L/∂h_{t−1} = R^T ∂L/∂(R h_{t−1}) (+ direct)
                     xp.matmul(d_recurrent, w_hidden, out=d_h_next[:n])
                     if direct is not None:
                         d_h_next[:n] += direct
-            now, before = shifted(self.reverse)              # ∂L/∂R = Σ_t ∂L/∂(Rh)_t h_{t−1}^T
             d_rec = cell.recurrent_gate_grads(tape)[now].reshape(-1, cell.gate_size)
             xp.matmul(d_rec.T, hidden[before].reshape(-1, cell.hidden_size),
-                      out=cell.grads["w_hidden"])
+                      out=cell.grads["w_hidden"])     # ∂L/∂R = Σ_t ∂L/∂(Rh)_t h_{t−1}^T
             cell.finish_backward(tape, self.reverse)
 
         return self.workspace.lend_until_dropped(backward, tape.lent)
+
+    def run_fused(self, gates: Array, hidden: Array, w_hidden_t: Array, schedule: Schedule,
+                  ragged: bool) -> Callable[[Array], None]:
+        """`run` for a FusedLSTMCell: the gate-major loop of `fused_loop.py` with D = 1."""
+        cell, lent = self.cell, {}
+        hidden_size = cell.hidden_size
+        r_by_gate = recurrent_by_gate([w_hidden_t], self.workspace.take(
+            lent, "r_by_gate", (4, 1, hidden_size, hidden_size), gates.dtype, False))
+        loop_backward = taped_loop(cell, gates[None], hidden[None], r_by_gate, schedule,
+                                   self.workspace, lent, zero_state=ragged)
+        now, before = shifted(self.reverse)
+
+        def backward(d_hidden: Array) -> None:
+            loop_backward(d_hidden[None], cell.params["w_hidden"][None])
+            xp.matmul(gates[now].reshape(-1, cell.gate_size).T,    # ∂L/∂R = Σ_t ∂L/∂a_t h_{t−1}ᵀ
+                      hidden[before].reshape(-1, hidden_size), out=cell.grads["w_hidden"])
+
+        return self.workspace.lend_until_dropped(backward, lent)
 
 
 def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Array],

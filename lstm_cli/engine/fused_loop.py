@@ -1,0 +1,101 @@
+"""The fused LSTM's taped time loop (training), gate-major: one or two directions at once.
+
+`Recurrent.run` hands a single `FusedLSTMCell` direction here (D = 1) and
+`bidirectional.bidirectional_forward` both directions of a stacked layer (D = 2, slot s holding
+the forward direction's step s and the reverse direction's step T−1−s). The equations are
+`FusedLSTMCell.forward_equations` / `backward_equations`; what this loop decides is the layout:
+
+  * the tape keeps each step's gate activations *gate-major*, (4, D, m, H) contiguous per step
+    (`activations`): R h_{t−1} is one batched matmul with R split per gate (`r_by_gate`
+    (4, D, H, H), as in `forward_only.py`), the step's input projections are added through a
+    (4, D, m, H) view of their row-major [D, T, B, 4H] buffer, and every elementwise call of
+    both passes then runs on contiguous memory (NumPy loops over a row-strided gate block of an
+    [m, 4H] array cost 2–3× the contiguous one at these sizes);
+  * the backward step reads the gate-major activations where the forward step left them and
+    writes ∂L/∂a_t straight into the row-major buffer (which held W x_t + b), where the per-step
+    product ∂L/∂a_t R and the GEMMs over all steps (∂W, ∂R, ∂b, ∂x) read it, as before.
+
+Every value is the row-major schedule's bit for bit: the same products and sums of the same
+operands, only stored elsewhere (each GEMM output element is the same dot product over H).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lstm_cli.engine.backend import xp
+from lstm_cli.engine.cells import FusedLSTMCell, Workspace
+
+Array = np.ndarray
+
+#: (t, rows computed at t, the step whose state t reads or None) for each step, in loop order.
+Schedule = list[tuple[int, int, int | None]]
+
+
+def recurrent_by_gate(w_hidden_t: list[Array], out: Array) -> Array:
+    """out (4, D, H, H) ← each direction's scaled Rᵀ (H, 4H) split into its gate blocks."""
+    hidden_size = out.shape[-1]
+    for d, matrix in enumerate(w_hidden_t):
+        xp.copyto(out[:, d], matrix.reshape(hidden_size, 4, hidden_size).transpose(1, 0, 2))
+    return out
+
+
+def taped_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array,
+               schedule: Schedule, workspace: Workspace, lent: dict[str, Array], *,
+               zero_state: bool) -> Callable[[Array, Array], None]:
+    """Write h_t into `hidden` (D, T, B, H) from the input projections `gates` (D, T, B, 4H;
+    either may be a view with strided rows) and `r_by_gate` (4, D, H, H), step by step in
+    `schedule`'s order; rows a step does not compute must hold zeros in `hidden`, and
+    `zero_state` zeroes the cell states so they read zero there too. Buffers come from
+    `workspace` into `lent`.
+
+    Returns the backward loop: given ∂L/∂h (D, T, B, H) and R (D, 4H, H), unscaled, it turns
+    `gates` into ∂L/∂a (of the unscaled a) in place, step by step in reverse."""
+    depth, steps, batch, _ = gates.shape
+    hidden_size, dtype = hidden.shape[-1], gates.dtype
+    step_size = 4 * depth * batch * hidden_size
+
+    def take(name: str, shape: tuple[int, ...], zero: bool = False) -> Array:
+        return workspace.take(lent, name, shape, dtype, zero)
+
+    state = (depth, steps, batch, hidden_size)
+    activations = take("activations", (steps, step_size))          # per step (4, D, m, H)
+    c, cell_out = take("c", state, zero=zero_state), take("cell_out", state)
+    scratch = take("scratch", (3, depth, batch, hidden_size))
+
+    def step_views(t: int, m: int) -> tuple[Array, Array]:
+        """Step t's gate-major activations (4, D, m, H) and a (4, D, m, H) view of gates[:, t]."""
+        return (activations[t, :4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size),
+                cell.by_gate(gates[:, t, :m]))
+
+    for t, m, prev in schedule:
+        a, projections = step_views(t, m)
+        if prev is None:
+            xp.copyto(a, projections)
+        else:
+            xp.matmul(hidden[None, :, prev, :m], r_by_gate, out=a)     # R_k h_{t−1}
+            a += projections                                           # + W_k x_t + b_k
+        cell.forward_equations(a, None if prev is None else c[:, prev, :m], c[:, t, :m],
+                               cell_out[:, t, :m], hidden[:, t, :m], scratch[0, :, :m])
+
+    def backward(d_hidden: Array, w_hidden: Array) -> None:
+        d_c = take("d_c", (2, depth, batch, hidden_size), zero=True)   # ∂L/∂c_t, ∂L/∂c_{t−1}
+        d_h_next = take("d_h_next", (depth, batch, hidden_size), zero=True)
+        d_h = take("d_h", (depth, batch, hidden_size))
+        d_sigmoid = take("d_sigmoid", (3 * depth * batch * hidden_size,))
+        now = 0
+        for t, m, prev in reversed(schedule):
+            a, d_a = step_views(t, m)
+            xp.add(d_hidden[:, t, :m], d_h_next[:, :m], out=d_h[:, :m])
+            cell.backward_equations(
+                a, None if prev is None else c[:, prev, :m], cell_out[:, t, :m],
+                d_c[now, :, :m], d_c[1 - now, :, :m], d_h[:, :m], d_a,
+                d_sigmoid[:3 * depth * m * hidden_size].reshape(3, depth, m, hidden_size),
+                scratch[0, :, :m], scratch[1, :, :m], scratch[2, :, :m])
+            if prev is not None:                 # ∂L/∂h_{t−1} = Rᵀ ∂L/∂a_t
+                xp.matmul(gates[:, t, :m], w_hidden, out=d_h_next[:, :m])
+                now = 1 - now
+
+    return backward
