@@ -34,7 +34,7 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled, zero_past_ends
-from lstm_cli.engine.fused_loop import recurrent_by_gate, taped_loop
+from lstm_cli.engine.fused_loop import taped_loop
 
 Array = np.ndarray
 
@@ -54,11 +54,11 @@ def stacking_pays(cells: list, batch_sizes: Array) -> bool:
 
 def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent: dict,
                           x: Array, batch_sizes: Array, w_input: Array, bias: Array,
-                          w_hidden_t: list[Array], dtype, *, input_grad: bool
+                          dtype, *, input_grad: bool
                           ) -> tuple[Array, Callable[[Array], Array | None]]:
     """[h_fwd ; h_bwd] (T, B, 2H), zero past each sequence's end, and the backward function
     (∂L/∂out -> ∂L/∂x, or None without `input_grad`), which also writes both cells' ∂W, ∂R, ∂b.
-    `w_input`, `bias` and `w_hidden_t` are `recurrent.forward_weights`' scaled operands."""
+    `w_input` and `bias` are `recurrent.forward_weights`' scaled operands."""
     steps, batch, inputs = x.shape
     hidden_size, gate_size = cells[0].hidden_size, cells[0].gate_size
     sizes = [int(size) for size in batch_sizes]
@@ -80,12 +80,10 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
     if ragged:
         zero_past_ends(gates[0], sizes)
         zero_past_ends(gates[1], sizes[::-1])
-    r_by_gate = recurrent_by_gate(w_hidden_t, take("r_by_gate", (4, 2, hidden_size, hidden_size)))
     state = (2, steps, batch, hidden_size)
     h = take("stacked_h", state, zero=ragged)  # rows a slot does not compute read 0 when ragged
     schedule = [(s, rows[s], s - 1 if s > 0 else None) for s in range(steps)]
-    loop_backward = taped_loop(cells[0], gates, h, r_by_gate, schedule, workspace, lent,
-                               zero_state=ragged)  # the equations; each direction's weights
+    loop_backward = taped_loop(cells, gates, h, schedule, workspace, lent, zero_state=ragged)
     mask = None
     if ragged:
         mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]

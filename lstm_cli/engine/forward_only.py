@@ -2,15 +2,17 @@
 
 Evaluation and predict run `recurrent.layer_forward(..., keep_tape=False)`, which hands a layer
 of `FusedLSTMCell`s here (other cells run the taped loop and drop the tape). The equations and
-the ½-scaled operands are the taped loop's (`FusedLSTMCell.forward_equations`, also gate-major
-there: `fused_loop.py`), and every h_t is bit for bit the taped loop's; what differs is what is kept and how it is laid out:
+the ½-scaled operands are the taped loop's (`FusedLSTMCell.forward_equations`, gate-major there
+too: `fused_loop.py`), and every h_t is bit for bit the taped loop's; what differs is what is
+kept and how it is laid out:
 
   * no tape: c_t is updated in place in one (D, B, H) buffer, tanh(c_t) lives in a scratch
     buffer, and only h_t is written to a [T, B, ·] array (it is the layer's output);
-  * gate-major steps: R h_{t−1} is computed as [4, D, m, H], R split per gate k of
-    [ i | f | o | g ] (one batched matmul, as fast as the [D, m, 4H] one), and the step's
-    input projections W x_t + b are added to it through a [4, D, m, H] view of their usual
-    [D, T, B, 4H] buffer (one GEMM per direction over all steps, as in the taped loop). Every
+  * gate-major steps: R h_{t−1} + W x_t + b lands in a contiguous [4, D, m, H] buffer
+    (`fused_loop.RecurrentProduct`: R split per gate k of [ i | f | o | g ], one batched
+    matmul, with the step's input projections added through a [4, D, m, H] view of their
+    usual [D, T, B, 4H] buffer, one GEMM per direction over all steps as in the taped loop;
+    or, where that is faster, one [D, m, 4H] product added through the same view). Every
     elementwise call of the step then runs over a contiguous array: a gate block, or the
     sigmoid block [ i | f | o ] (the first three). NumPy's loops over a row-strided [m, 3H]
     slice of an [m, 4H] block cost 2–3× the contiguous one at these sizes, and the taped
@@ -38,6 +40,7 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled
+from lstm_cli.engine.fused_loop import RecurrentProduct
 
 Array = np.ndarray
 
@@ -81,11 +84,6 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
     if rows is None:
         projections += bias.reshape(k, 1, 1, 4 * hidden_size)                # ... + b_d
     gates = projections.reshape(k, steps, batch, 4, hidden_size).transpose(3, 0, 1, 2, 4)
-    r_by_gate = take("r_by_gate", (4, k, hidden_size, hidden_size))
-    for d, cell in enumerate(cells):             # R_kᵀ, rows scaled as the cell asks
-        recurrent = cell.params["w_hidden"].reshape(4, hidden_size, hidden_size)
-        xp.multiply(recurrent.transpose(0, 2, 1),
-                    cell.preactivation_scale.reshape(4, 1, hidden_size), out=r_by_gate[:, d])
     sizes = [int(size) for size in batch_sizes]
     output = (xp.empty if stacked else xp.zeros)((steps, batch, k * hidden_size), dtype=dtype)
     if stacked:
@@ -94,7 +92,7 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
             if size < batch:
                 gates[:, 1, s, size:] = 0
         hidden = take("stacked_h", (2, steps, batch, hidden_size), zero=ragged)
-        time_loop(cells[0], gates, hidden, r_by_gate, range(steps),
+        time_loop(cells, gates, hidden, range(steps),
                   [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)], workspace)
         mask = None
         if ragged:
@@ -104,16 +102,16 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
     else:
         for d, (cell, backwards) in enumerate(zip(cells, reverse, strict=True)):
             block = output[..., d * hidden_size:(d + 1) * hidden_size]
-            time_loop(cell, gates[:, d:d + 1], block[None], r_by_gate[:, d:d + 1],
+            time_loop([cell], gates[:, d:d + 1], block[None],
                       range(steps - 1, -1, -1) if backwards else range(steps), sizes, workspace)
     workspace.give_back(lent)
     return output
 
 
-def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array,
-              order: range, rows: list[int], workspace: Workspace) -> None:
-    """h_t into `hidden` (D, T, B, H) for t in `order`, from the gate-major input projections
-    `gates` (4, D, T, B, H) and `r_by_gate` (4, D, H, H); `rows[t]` rows are computed at t.
+def time_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, order: range,
+              rows: list[int], workspace: Workspace) -> None:
+    """h_t into `hidden` (D, T, B, H) of the D `cells` for t in `order`, from the gate-major
+    input projections `gates` (4, D, T, B, H); `rows[t]` rows are computed at t.
     A row's first step reads c = 0 and h_{t−1} = 0 (`hidden` holds zeros where unwritten).
     The loop's own buffers come from `workspace` and go back to it at the end (the next
     direction's loop reuses them)."""
@@ -123,6 +121,7 @@ def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array
                           False)
     c = workspace.take(lent, "c_now", (depth, batch, hidden_size), hidden.dtype, True)
     scratch = workspace.take(lent, "scratch_now", c.shape, hidden.dtype, False)
+    recurrent = RecurrentProduct(cells, workspace, lent, hidden.dtype, batch)
     computed = -1
     prev = None
     for t in order:
@@ -137,9 +136,8 @@ def time_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array
         if prev is None:
             xp.copyto(a, gates[:, :, t, :m])
         else:
-            xp.matmul(hidden[None, :, prev, :m], r_by_gate, out=a)   # R_k h_{t−1}
-            a += gates[:, :, t, :m]                                   # + W_k x_t + b_k
-        cell.forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
-                               hidden[:, t, :m], scratch_m)      # c_t in place of c_{t−1}
+            recurrent.step(a, hidden[:, prev, :m], gates[:, :, t, :m])  # R h_{t−1} + W x_t + b
+        cells[0].forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
+                                   hidden[:, t, :m], scratch_m)  # c_t in place of c_{t−1}
         prev = t
     workspace.give_back(lent)

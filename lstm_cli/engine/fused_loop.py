@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lstm_cli.engine.backend import xp
+from lstm_cli.engine.backend import blas_threads, xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace
 
 Array = np.ndarray
@@ -34,19 +34,63 @@ Array = np.ndarray
 Schedule = list[tuple[int, int, int | None]]
 
 
-def recurrent_by_gate(w_hidden_t: list[Array], out: Array) -> Array:
-    """out (4, D, H, H) ← each direction's scaled Rᵀ (H, 4H) split into its gate blocks."""
-    hidden_size = out.shape[-1]
-    for d, matrix in enumerate(w_hidden_t):
-        xp.copyto(out[:, d], matrix.reshape(hidden_size, 4, hidden_size).transpose(1, 0, 2))
-    return out
+def gate_major_product(hidden_size: int) -> bool:
+    """Whether R h_{t−1} is computed per gate, (4, D, m, H) from R split into H × H blocks,
+    rather than as one (D, m, 4H) product added to the step through a gate-major view.
+
+    Both give the same values bit for bit (each output element is the same dot product over
+    H). Measured on the benchmark machine (OpenBLAS, bench/README.md): at one BLAS thread the
+    per-gate product is never slower and up to 1.4× faster (H = 128); at two threads the wide
+    product splits better between the threads and is 5–20 % faster, except when H is a power
+    of two, where the wide operand's rows (4H floats) are a power of two apart and the
+    per-gate product still wins (Q, S, M, L)."""
+    return blas_threads() == 1 or hidden_size & (hidden_size - 1) == 0
 
 
-def taped_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Array,
-               schedule: Schedule, workspace: Workspace, lent: dict[str, Array], *,
+class RecurrentProduct:
+    """The step's pre-activations, gate-major: a (4, D, m, H) ← R h_{t−1} + (W x_t + b), for
+    D fused-LSTM directions, each R with the rows its cell's `preactivation_scale` asks for
+    multiplied in; the layout of the product is `gate_major_product`'s."""
+
+    def __init__(self, cells: list[FusedLSTMCell], workspace: Workspace,
+                 lent: dict[str, Array], dtype, batch: int) -> None:
+        self.cell = cells[0]
+        depth, hidden_size = len(cells), cells[0].hidden_size
+        self.gate_major = gate_major_product(hidden_size)
+        if self.gate_major:
+            self.weights = workspace.take(lent, "r_by_gate", (4, depth, hidden_size, hidden_size),
+                                          dtype, False)
+            for d, cell in enumerate(cells):       # R_kᵀ (H, H) for each gate k
+                recurrent = cell.params["w_hidden"].reshape(4, hidden_size, hidden_size)
+                xp.multiply(recurrent.transpose(0, 2, 1),
+                            cell.preactivation_scale.reshape(4, 1, hidden_size),
+                            out=self.weights[:, d])
+        else:
+            self.weights = workspace.take(lent, "r_stacked", (depth, hidden_size,
+                                                              4 * hidden_size), dtype, False)
+            for d, cell in enumerate(cells):       # Rᵀ (H, 4H)
+                xp.multiply(cell.params["w_hidden"].T, cell.preactivation_scale,
+                            out=self.weights[d])
+            self.product = workspace.take(lent, "r_product", (depth, batch, 4 * hidden_size),
+                                          dtype, False)
+
+    def step(self, a: Array, h_prev: Array, projections: Array) -> None:
+        """a ← R h_prev + projections, from h_prev (D, m, H) and the step's input projections
+        as a (4, D, m, H) view."""
+        if self.gate_major:
+            xp.matmul(h_prev[None], self.weights, out=a)              # R_k h_{t−1}
+            a += projections                                          # + W_k x_t + b_k
+        else:
+            product = self.product[:, :h_prev.shape[1]]
+            xp.matmul(h_prev, self.weights, out=product)              # R h_{t−1}
+            xp.add(self.cell.by_gate(product), projections, out=a)
+
+
+def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule: Schedule,
+               workspace: Workspace, lent: dict[str, Array], *,
                zero_state: bool) -> Callable[[Array, Array], None]:
-    """Write h_t into `hidden` (D, T, B, H) from the input projections `gates` (D, T, B, 4H;
-    either may be a view with strided rows) and `r_by_gate` (4, D, H, H), step by step in
+    """Write h_t into `hidden` (D, T, B, H) of the D `cells` from the input projections `gates`
+    (D, T, B, 4H; either may be a view with strided rows), step by step in
     `schedule`'s order; rows a step does not compute must hold zeros in `hidden`, and
     `zero_state` zeroes the cell states so they read zero there too. Buffers come from
     `workspace` into `lent`.
@@ -54,7 +98,7 @@ def taped_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Arra
     Returns the backward loop: given ∂L/∂h (D, T, B, H) and R (D, 4H, H), unscaled, it turns
     `gates` into ∂L/∂a (of the unscaled a) in place, step by step in reverse."""
     depth, steps, batch, _ = gates.shape
-    hidden_size, dtype = hidden.shape[-1], gates.dtype
+    cell, hidden_size, dtype = cells[0], hidden.shape[-1], gates.dtype
     step_size = 4 * depth * batch * hidden_size
 
     def take(name: str, shape: tuple[int, ...], zero: bool = False) -> Array:
@@ -64,6 +108,7 @@ def taped_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Arra
     activations = take("activations", (steps, step_size))          # per step (4, D, m, H)
     c, cell_out = take("c", state, zero=zero_state), take("cell_out", state)
     scratch = take("scratch", (3, depth, batch, hidden_size))
+    recurrent = RecurrentProduct(cells, workspace, lent, dtype, batch)
 
     def step_views(t: int, m: int) -> tuple[Array, Array]:
         """Step t's gate-major activations (4, D, m, H) and a (4, D, m, H) view of gates[:, t]."""
@@ -75,8 +120,7 @@ def taped_loop(cell: FusedLSTMCell, gates: Array, hidden: Array, r_by_gate: Arra
         if prev is None:
             xp.copyto(a, projections)
         else:
-            xp.matmul(hidden[None, :, prev, :m], r_by_gate, out=a)     # R_k h_{t−1}
-            a += projections                                           # + W_k x_t + b_k
+            recurrent.step(a, hidden[:, prev, :m], projections)
         cell.forward_equations(a, None if prev is None else c[:, prev, :m], c[:, t, :m],
                                cell_out[:, t, :m], hidden[:, t, :m], scratch[0, :, :m])
 

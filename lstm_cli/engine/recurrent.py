@@ -38,7 +38,7 @@ from lstm_cli.engine.cells import (
     zero_past_ends,
 )
 from lstm_cli.engine.forward_only import lstm_layer_without_tape
-from lstm_cli.engine.fused_loop import Schedule, recurrent_by_gate, taped_loop
+from lstm_cli.engine.fused_loop import Schedule, taped_loop
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -64,7 +64,7 @@ class Recurrent(Module):
         """h for every step (T, B, H), zero past each sequence's end, and the backward function."""
         return layer_forward([self], x, batch_sizes)
 
-    def run(self, gates: Array, hidden: Array, w_hidden_t: Array,
+    def run(self, gates: Array, hidden: Array, w_hidden_t: Array | None,
             batch_sizes: Array) -> Callable[[Array], None]:
         """The time loop: from the input projections `gates` (T, B, G·H) and the forward weights'
         `w_hidden_t`, write h_t into `hidden` (T, B, H; zeros). Returns the backward loop, which
@@ -84,7 +84,7 @@ class Recurrent(Module):
                                  else None))
         now, before = shifted(self.reverse)
         if type(cell) is FusedLSTMCell:
-            return self.run_fused(gates, hidden, w_hidden_t, schedule, min(active) < batch)
+            return self.run_fused(gates, hidden, schedule, min(active) < batch)
         tape = Tape(self.workspace, gates=gates, h=hidden)
         cell.add_buffers(tape)
         recurrent = tape.take("recurrent", (batch, cell.gate_size), dtype, zero=False)
@@ -114,15 +114,13 @@ class Recurrent(Module):
 
         return self.workspace.lend_until_dropped(backward, tape.lent)
 
-    def run_fused(self, gates: Array, hidden: Array, w_hidden_t: Array, schedule: Schedule,
+    def run_fused(self, gates: Array, hidden: Array, schedule: Schedule,
                   ragged: bool) -> Callable[[Array], None]:
         """`run` for a FusedLSTMCell: the gate-major loop of `fused_loop.py` with D = 1."""
         cell, lent = self.cell, {}
         hidden_size = cell.hidden_size
-        r_by_gate = recurrent_by_gate([w_hidden_t], self.workspace.take(
-            lent, "r_by_gate", (4, 1, hidden_size, hidden_size), gates.dtype, False))
-        loop_backward = taped_loop(cell, gates[None], hidden[None], r_by_gate, schedule,
-                                   self.workspace, lent, zero_state=ragged)
+        loop_backward = taped_loop([cell], gates[None], hidden[None], schedule, self.workspace,
+                                   lent, zero_state=ragged)
         now, before = shifted(self.reverse)
 
         def backward(d_hidden: Array) -> None:
@@ -134,11 +132,11 @@ class Recurrent(Module):
 
 
 def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Array],
-                    dtype, *, recurrent: bool = True) -> tuple[Array, Array, list[Array]]:
+                    dtype) -> tuple[Array, Array, list[Array | None]]:
     """The forward products' operands for cells reading the same input: W = [W_1 ; W_2 ; …]
     (k·G·H, I), b likewise, and each Rᵀ (H, G·H) as a C-ordered copy (the per-step product is
-    faster with it; none without `recurrent`), each cell's `preactivation_scale` folded into
-    its rows."""
+    faster with it; None for a FusedLSTMCell, whose loops lay R out themselves:
+    `fused_loop.RecurrentProduct`), each cell's `preactivation_scale` folded into its rows."""
     first = cells[0]
     scales = [cell.preactivation_scale for cell in cells]
     if len(cells) == 1 and scales[0] is None:            # the parameters themselves will do
@@ -152,9 +150,10 @@ def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Arr
             scaled(cell.params["w_input"], None if scale is None else scale[:, None],
                     w_input[rows])
             scaled(cell.params["bias"], scale, bias[rows])
-    w_hidden_t = [scaled(cell.params["w_hidden"].T, scale, workspace.take(
-        lent, f"w_hidden_t{k}", (cell.hidden_size, cell.gate_size), dtype, zero=False))
-        for k, (cell, scale) in enumerate(zip(cells, scales, strict=True))] if recurrent else []
+    w_hidden_t = [None if type(cell) is FusedLSTMCell else scaled(
+        cell.params["w_hidden"].T, scale, workspace.take(
+            lent, f"w_hidden_t{k}", (cell.hidden_size, cell.gate_size), dtype, zero=False))
+        for k, (cell, scale) in enumerate(zip(cells, scales, strict=True))]
     return w_input, bias, w_hidden_t
 
 
@@ -181,8 +180,7 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
     dtype = xp.result_type(x, cells[0].params["w_input"])
     lent: dict[str, Array] = {}
     workspace = units[0].workspace
-    w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype,
-                                                recurrent=not fused_without_tape)
+    w_input, bias, w_hidden_t = forward_weights(cells, workspace, lent, dtype)
     stacked = stacking_pays(cells, batch_sizes)
     if fused_without_tape:
         output = lstm_layer_without_tape(cells, [unit.reverse for unit in units], workspace,
@@ -192,7 +190,7 @@ def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
         return output, None
     if stacked:
         return bidirectional_forward(cells, workspace, lent, x, batch_sizes, w_input, bias,
-                                     w_hidden_t, dtype, input_grad=input_grad)
+                                     dtype, input_grad=input_grad)
     x2d = x.reshape(steps * batch, inputs)
     gates = workspace.take(lent, "layer_gates", (steps, batch, len(units) * gate_size), dtype,
                            zero=False)
