@@ -83,16 +83,15 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
                   out=projections.reshape(k, steps * batch, 4 * hidden_size))
     if rows is None:
         projections += bias.reshape(k, 1, 1, 4 * hidden_size)                # ... + b_d
-    gates = projections.reshape(k, steps, batch, 4, hidden_size).transpose(3, 0, 1, 2, 4)
     sizes = [int(size) for size in batch_sizes]
     output = (xp.empty if stacked else xp.zeros)((steps, batch, k * hidden_size), dtype=dtype)
     if stacked:
         ragged = sizes[-1] < batch
         for s, size in enumerate(sizes[::-1]):   # reverse rows before their start read 0
             if size < batch:
-                gates[:, 1, s, size:] = 0
+                projections[1, s, size:] = 0
         hidden = take("stacked_h", (2, steps, batch, hidden_size), zero=ragged)
-        time_loop(cells, gates, hidden, range(steps),
+        time_loop(cells, projections, hidden, range(steps),
                   [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)], workspace)
         mask = None
         if ragged:
@@ -102,16 +101,16 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
     else:
         for d, (cell, backwards) in enumerate(zip(cells, reverse, strict=True)):
             block = output[..., d * hidden_size:(d + 1) * hidden_size]
-            time_loop([cell], gates[:, d:d + 1], block[None],
+            time_loop([cell], projections[d:d + 1], block[None],
                       range(steps - 1, -1, -1) if backwards else range(steps), sizes, workspace)
     workspace.give_back(lent)
     return output
 
 
-def time_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, order: range,
+def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, order: range,
               rows: list[int], workspace: Workspace) -> None:
-    """h_t into `hidden` (D, T, B, H) of the D `cells` for t in `order`, from the gate-major
-    input projections `gates` (4, D, T, B, H); `rows[t]` rows are computed at t.
+    """h_t into `hidden` (D, T, B, H) of the D `cells` for t in `order`, from the input
+    projections (D, T, B, 4H); `rows[t]` rows are computed at t.
     A row's first step reads c = 0 and h_{t−1} = 0 (`hidden` holds zeros where unwritten).
     The loop's own buffers come from `workspace` and go back to it at the end (the next
     direction's loop reuses them)."""
@@ -134,9 +133,9 @@ def time_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, order: ra
             a = flat[:4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
             c_m, scratch_m = c[:, :m], scratch[:, :m]
         if prev is None:
-            xp.copyto(a, gates[:, :, t, :m])
+            xp.copyto(a, cells[0].by_gate(projections[:, t, :m]))
         else:
-            recurrent.step(a, hidden[:, prev, :m], gates[:, :, t, :m])  # R h_{t−1} + W x_t + b
+            recurrent.step(a, hidden[:, prev, :m], projections[:, t, :m])
         cells[0].forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
                                    hidden[:, t, :m], scratch_m)  # c_t in place of c_{t−1}
         prev = t

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lstm_cli.engine.backend import blas_threads, xp
+from lstm_cli.engine.backend import xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace
 
 Array = np.ndarray
@@ -36,15 +36,15 @@ Schedule = list[tuple[int, int, int | None]]
 
 def gate_major_product(hidden_size: int) -> bool:
     """Whether R h_{t−1} is computed per gate, (4, D, m, H) from R split into H × H blocks,
-    rather than as one (D, m, 4H) product added to the step through a gate-major view.
+    rather than as one (D, m, 4H) product (to which the step's input projections are added
+    in place, contiguously) copied gate-major. Both give the same values bit for bit (each
+    output element is the same dot product over H, plus the same projection).
 
-    Both give the same values bit for bit (each output element is the same dot product over
-    H). Measured on the benchmark machine (OpenBLAS, bench/README.md): at one BLAS thread the
-    per-gate product is never slower and up to 1.4× faster (H = 128); at two threads the wide
-    product splits better between the threads and is 5–20 % faster, except when H is a power
-    of two, where the wide operand's rows (4H floats) are a power of two apart and the
-    per-gate product still wins (Q, S, M, L)."""
-    return blas_threads() == 1 or hidden_size & (hidden_size - 1) == 0
+    Per gate when H is a power of two: the wide operand Rᵀ (H, 4H) then has rows a power of
+    two apart (2 KiB at H = 128), which costs the GEMM cache-set conflicts, and the per-gate
+    product was 1.2× faster at one BLAS thread (S, M; bench/README.md). At other H the wide
+    product is as fast at one thread and splits better between two (E, H = 200: 1.1–1.3×)."""
+    return hidden_size & (hidden_size - 1) == 0
 
 
 class RecurrentProduct:
@@ -75,15 +75,16 @@ class RecurrentProduct:
                                           dtype, False)
 
     def step(self, a: Array, h_prev: Array, projections: Array) -> None:
-        """a ← R h_prev + projections, from h_prev (D, m, H) and the step's input projections
-        as a (4, D, m, H) view."""
+        """a (4, D, m, H) ← R h_prev + projections, from h_prev (D, m, H) and the step's input
+        projections W x_t + b (D, m, 4H), row-major."""
         if self.gate_major:
             xp.matmul(h_prev[None], self.weights, out=a)              # R_k h_{t−1}
-            a += projections                                          # + W_k x_t + b_k
+            a += self.cell.by_gate(projections)                       # + W_k x_t + b_k
         else:
             product = self.product[:, :h_prev.shape[1]]
             xp.matmul(h_prev, self.weights, out=product)              # R h_{t−1}
-            xp.add(self.cell.by_gate(product), projections, out=a)
+            product += projections                                    # + W x_t + b
+            xp.copyto(a, self.cell.by_gate(product))
 
 
 def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule: Schedule,
@@ -120,7 +121,7 @@ def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule
         if prev is None:
             xp.copyto(a, projections)
         else:
-            recurrent.step(a, hidden[:, prev, :m], projections)
+            recurrent.step(a, hidden[:, prev, :m], gates[:, t, :m])
         cell.forward_equations(a, None if prev is None else c[:, prev, :m], c[:, t, :m],
                                cell_out[:, t, :m], hidden[:, t, :m], scratch[0, :, :m])
 

@@ -18,7 +18,8 @@ def test_the_row_major_product_gives_the_gate_major_outputs_and_gradients(monkey
     d_out = rng.standard_normal((5, len(lengths), 8))
     results = []
     for gate_major in (True, False):
-        monkeypatch.setattr(fused_loop, "gate_major_product", lambda hidden_size: gate_major)
+        monkeypatch.setattr(fused_loop, "gate_major_product",
+                            lambda hidden_size, choice=gate_major: choice)
         out, backward = stack.forward(x, np.array(lengths))
         d_x = backward(d_out)
         untaped, _ = stack.forward(x, np.array(lengths), keep_tape=False)
