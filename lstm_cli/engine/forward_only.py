@@ -120,7 +120,7 @@ def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, ord
                           False)
     c = workspace.take(lent, "c_now", (depth, batch, hidden_size), hidden.dtype, True)
     scratch = workspace.take(lent, "scratch_now", c.shape, hidden.dtype, False)
-    recurrent = RecurrentProduct(cells, workspace, lent, hidden.dtype, batch)
+    recurrent = RecurrentProduct(cells, projections, workspace, lent)
     computed = -1
     prev = None
     for t in order:
@@ -133,9 +133,9 @@ def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, ord
             a = flat[:4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
             c_m, scratch_m = c[:, :m], scratch[:, :m]
         if prev is None:
-            xp.copyto(a, cells[0].by_gate(projections[:, t, :m]))
+            recurrent.first_step(a, t)
         else:
-            recurrent.step(a, hidden[:, prev, :m], projections[:, t, :m])
+            recurrent.step(a, hidden[:, prev, :m], t)
         cells[0].forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
                                    hidden[:, t, :m], scratch_m)  # c_t in place of c_{t−1}
         prev = t

@@ -52,10 +52,12 @@ class RecurrentProduct:
     D fused-LSTM directions, each R with the rows its cell's `preactivation_scale` asks for
     multiplied in; the layout of the product is `gate_major_product`'s."""
 
-    def __init__(self, cells: list[FusedLSTMCell], workspace: Workspace,
-                 lent: dict[str, Array], dtype, batch: int) -> None:
-        self.cell = cells[0]
-        depth, hidden_size = len(cells), cells[0].hidden_size
+    def __init__(self, cells: list[FusedLSTMCell], projections: Array, workspace: Workspace,
+                 lent: dict[str, Array]) -> None:
+        depth, _, batch, _ = projections.shape
+        hidden_size, dtype = cells[0].hidden_size, projections.dtype
+        self.projections = projections                      # (D, T, B, 4H): W x_t + b
+        self.by_gate = cells[0].by_gate(projections)       # (4, D, T, B, H), a view
         self.gate_major = gate_major_product(hidden_size)
         if self.gate_major:
             self.weights = workspace.take(lent, "r_by_gate", (4, depth, hidden_size, hidden_size),
@@ -74,17 +76,21 @@ class RecurrentProduct:
             self.product = workspace.take(lent, "r_product", (depth, batch, 4 * hidden_size),
                                           dtype, False)
 
-    def step(self, a: Array, h_prev: Array, projections: Array) -> None:
-        """a (4, D, m, H) ← R h_prev + projections, from h_prev (D, m, H) and the step's input
-        projections W x_t + b (D, m, 4H), row-major."""
+    def step(self, a: Array, h_prev: Array, t: int) -> None:
+        """a (4, D, m, H) ← R h_prev + W x_t + b, from h_prev (D, m, H)."""
+        m = h_prev.shape[1]
         if self.gate_major:
             xp.matmul(h_prev[None], self.weights, out=a)              # R_k h_{t−1}
-            a += self.cell.by_gate(projections)                       # + W_k x_t + b_k
+            a += self.by_gate[:, :, t, :m]                            # + W_k x_t + b_k
         else:
-            product = self.product[:, :h_prev.shape[1]]
+            product = self.product[:, :m]
             xp.matmul(h_prev, self.weights, out=product)              # R h_{t−1}
-            product += projections                                    # + W x_t + b
-            xp.copyto(a, self.cell.by_gate(product))
+            product += self.projections[:, t, :m]                     # + W x_t + b
+            xp.copyto(a, product.reshape(*product.shape[:-1], 4, -1).transpose(2, 0, 1, 3))
+
+    def first_step(self, a: Array, t: int) -> None:
+        """a ← W x_t + b, gate-major, at a step with no predecessor."""
+        xp.copyto(a, self.by_gate[:, :, t, :a.shape[2]])
 
 
 def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule: Schedule,
@@ -109,19 +115,19 @@ def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule
     activations = take("activations", (steps, step_size))          # per step (4, D, m, H)
     c, cell_out = take("c", state, zero=zero_state), take("cell_out", state)
     scratch = take("scratch", (3, depth, batch, hidden_size))
-    recurrent = RecurrentProduct(cells, workspace, lent, dtype, batch)
+    recurrent = RecurrentProduct(cells, gates, workspace, lent)
+    d_gates = recurrent.by_gate                                    # (4, D, T, B, H) views
 
-    def step_views(t: int, m: int) -> tuple[Array, Array]:
-        """Step t's gate-major activations (4, D, m, H) and a (4, D, m, H) view of gates[:, t]."""
-        return (activations[t, :4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size),
-                cell.by_gate(gates[:, t, :m]))
+    def step_activations(t: int, m: int) -> Array:
+        """Step t's gate-major activations (4, D, m, H), contiguous."""
+        return activations[t, :4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
 
     for t, m, prev in schedule:
-        a, projections = step_views(t, m)
+        a = step_activations(t, m)
         if prev is None:
-            xp.copyto(a, projections)
+            recurrent.first_step(a, t)
         else:
-            recurrent.step(a, hidden[:, prev, :m], gates[:, t, :m])
+            recurrent.step(a, hidden[:, prev, :m], t)
         cell.forward_equations(a, None if prev is None else c[:, prev, :m], c[:, t, :m],
                                cell_out[:, t, :m], hidden[:, t, :m], scratch[0, :, :m])
 
@@ -132,11 +138,11 @@ def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule
         d_sigmoid = take("d_sigmoid", (3 * depth * batch * hidden_size,))
         now = 0
         for t, m, prev in reversed(schedule):
-            a, d_a = step_views(t, m)
+            a = step_activations(t, m)
             xp.add(d_hidden[:, t, :m], d_h_next[:, :m], out=d_h[:, :m])
             cell.backward_equations(
                 a, None if prev is None else c[:, prev, :m], cell_out[:, t, :m],
-                d_c[now, :, :m], d_c[1 - now, :, :m], d_h[:, :m], d_a,
+                d_c[now, :, :m], d_c[1 - now, :, :m], d_h[:, :m], d_gates[:, :, t, :m],
                 d_sigmoid[:3 * depth * m * hidden_size].reshape(3, depth, m, hidden_size),
                 scratch[0, :, :m], scratch[1, :, :m], scratch[2, :, :m])
             if prev is not None:                 # ∂L/∂h_{t−1} = Rᵀ ∂L/∂a_t
