@@ -9,6 +9,8 @@ numpy for array work.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy
 
 xp = numpy
@@ -57,3 +59,15 @@ def tanh_from_exp(x, out=None):
 #: tanh(x, out=...) as `xp.tanh`, for every dtype; the exp form for float32 only where NumPy's
 #: own float32 tanh is scalar. float64 always takes `xp.tanh`.
 tanh = xp.tanh if float32_tanh_is_vectorised() else tanh_from_exp
+
+
+@cache
+def _blas_libraries() -> list:
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController().select(user_api="blas").lib_controllers
+
+
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS runs a GEMM on right now (as set by `threadpool_limits`
+    or OPENBLAS_NUM_THREADS); 1 where no BLAS library can be found."""
+    return max((library.num_threads or 1 for library in _blas_libraries()), default=1)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lstm_cli.engine.backend import xp
+from lstm_cli.engine.backend import blas_threads, xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace
 
 Array = np.ndarray
@@ -34,17 +34,21 @@ Array = np.ndarray
 Schedule = list[tuple[int, int, int | None]]
 
 
+#: Floats of padding after each row of the wide operand Rᵀ (H, 4H): rows a power of two apart
+#: (4H floats at H = 64, 128, 256, 512) cost the GEMM cache-set conflicts (bench/README.md).
+ROW_PADDING = 32
+
+
 def gate_major_product(hidden_size: int) -> bool:
     """Whether R h_{t−1} is computed per gate, (4, D, m, H) from R split into H × H blocks,
-    rather than as one (D, m, 4H) product (to which the step's input projections are added
-    in place, contiguously) copied gate-major. Both give the same values bit for bit (each
-    output element is the same dot product over H, plus the same projection).
+    rather than as one wide (D, m, 4H) product (to which the step's input projections are
+    added in place, contiguously) copied gate-major. Both give the same values bit for bit
+    (each output element is the same dot product over H, plus the same projection).
 
-    Per gate when H is a power of two: the wide operand Rᵀ (H, 4H) then has rows a power of
-    two apart (2 KiB at H = 128), which costs the GEMM cache-set conflicts, and the per-gate
-    product was 1.2× faster at one BLAS thread (S, M; bench/README.md). At other H the wide
-    product is as fast at one thread and splits better between two (E, H = 200: 1.1–1.3×)."""
-    return hidden_size & (hidden_size - 1) == 0
+    Per gate at one BLAS thread when H is a power of two (1.2–1.3× faster than the wide
+    product there: S, M); the wide product otherwise, which at one thread is as fast for other
+    H (E) and with more threads splits better between them (1.1–1.3×; bench/README.md)."""
+    return hidden_size & (hidden_size - 1) == 0 and blas_threads() == 1
 
 
 class RecurrentProduct:
@@ -68,8 +72,9 @@ class RecurrentProduct:
                             cell.preactivation_scale.reshape(4, 1, hidden_size),
                             out=self.weights[:, d])
         else:
-            self.weights = workspace.take(lent, "r_stacked", (depth, hidden_size,
-                                                              4 * hidden_size), dtype, False)
+            self.weights = workspace.take(lent, "r_stacked", (
+                depth, hidden_size, 4 * hidden_size + ROW_PADDING), dtype, False
+            )[..., :4 * hidden_size]
             for d, cell in enumerate(cells):       # Rᵀ (H, 4H)
                 xp.multiply(cell.params["w_hidden"].T, cell.preactivation_scale,
                             out=self.weights[d])
@@ -86,7 +91,8 @@ class RecurrentProduct:
             product = self.product[:, :m]
             xp.matmul(h_prev, self.weights, out=product)              # R h_{t−1}
             product += self.projections[:, t, :m]                     # + W x_t + b
-            xp.copyto(a, product.reshape(*product.shape[:-1], 4, -1).transpose(2, 0, 1, 3))
+            xp.copyto(a, product.reshape(*product.shape[:-1], 4, a.shape[-1]).transpose(2, 0, 1,
+                                                                                      3))
 
     def first_step(self, a: Array, t: int) -> None:
         """a ← W x_t + b, gate-major, at a step with no predecessor."""
