@@ -12,7 +12,8 @@ kept and how it is laid out:
     (`fused_loop.RecurrentProduct`: R split per gate k of [ i | f | o | g ], one batched
     matmul, with the step's input projections added through a [4, D, m, H] view of their
     usual [D, T, B, 4H] buffer, one GEMM per direction over all steps as in the taped loop;
-    or, where that is faster, one [D, m, 4H] product added through the same view). Every
+    or, where that is faster, one wide [D, m, 4H] product to which the projections are added
+    contiguously, copied gate-major: `fused_loop.gate_major_product`). Every
     elementwise call of the step then runs over a contiguous array: a gate block, or the
     sigmoid block [ i | f | o ] (the first three). NumPy's loops over a row-strided [m, 3H]
     slice of an [m, 4H] block cost 2–3× the contiguous one at these sizes, and the taped
@@ -135,7 +136,7 @@ def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, ord
         if prev is None:
             recurrent.first_step(a, t)
         else:
-            recurrent.step(a, hidden[:, prev, :m], t)
+            recurrent.step(a, hidden, prev, t)
         cells[0].forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
                                    hidden[:, t, :m], scratch_m)  # c_t in place of c_{t−1}
         prev = t

@@ -39,16 +39,26 @@ Schedule = list[tuple[int, int, int | None]]
 ROW_PADDING = 32
 
 
-def gate_major_product(hidden_size: int) -> bool:
-    """Whether R h_{t−1} is computed per gate, (4, D, m, H) from R split into H × H blocks,
-    rather than as one wide (D, m, 4H) product (to which the step's input projections are
-    added in place, contiguously) copied gate-major. Both give the same values bit for bit
-    (each output element is the same dot product over H, plus the same projection).
+#: OpenBLAS runs a GEMM on one thread up to this many multiply-adds, M·N·K (its
+#: GEMM_MULTITHREAD_THRESHOLD 4 × SMP_THRESHOLD_MIN 65,536).
+BLAS_THREADING_THRESHOLD = 2 ** 18
 
-    Per gate at one BLAS thread when H is a power of two (1.2–1.3× faster than the wide
-    product there: S, M); the wide product otherwise, which at one thread is as fast for other
-    H (E) and with more threads splits better between them (1.1–1.3×; bench/README.md)."""
-    return hidden_size & (hidden_size - 1) == 0 and blas_threads() == 1
+
+def gate_major_product(hidden_size: int, rows: int) -> bool:
+    """Whether R h_{t−1} for up to `rows` rows is computed per gate, (4, D, m, H) from R split
+    into H × H blocks, rather than as one wide (D, m, 4H) product (to which the step's input
+    projections are added in place, contiguously) copied gate-major. Both give the same values
+    bit for bit (each output element is the same dot product over H, plus the same
+    projection).
+
+    Per gate when H is a power of two and the wide product runs on one thread (one BLAS
+    thread, or too small for OpenBLAS to split): 1.2–1.3× faster than the wide product there
+    (S, M at one thread; bench/README.md). The wide product otherwise: as fast on one thread
+    for other H (E), and split between threads it beats four or eight split per-gate products
+    (1.1–1.3×)."""
+    on_one_thread = (blas_threads() == 1
+                     or rows * hidden_size * 4 * hidden_size <= BLAS_THREADING_THRESHOLD)
+    return hidden_size & (hidden_size - 1) == 0 and on_one_thread
 
 
 class RecurrentProduct:
@@ -62,7 +72,7 @@ class RecurrentProduct:
         hidden_size, dtype = cells[0].hidden_size, projections.dtype
         self.projections = projections                      # (D, T, B, 4H): W x_t + b
         self.by_gate = cells[0].by_gate(projections)       # (4, D, T, B, H), a view
-        self.gate_major = gate_major_product(hidden_size)
+        self.gate_major = gate_major_product(hidden_size, batch)
         if self.gate_major:
             self.weights = workspace.take(lent, "r_by_gate", (4, depth, hidden_size, hidden_size),
                                           dtype, False)
@@ -81,18 +91,19 @@ class RecurrentProduct:
             self.product = workspace.take(lent, "r_product", (depth, batch, 4 * hidden_size),
                                           dtype, False)
 
-    def step(self, a: Array, h_prev: Array, t: int) -> None:
-        """a (4, D, m, H) ← R h_prev + W x_t + b, from h_prev (D, m, H)."""
-        m = h_prev.shape[1]
+    def step(self, a: Array, hidden: Array, prev: int, t: int) -> None:
+        """a (4, D, m, H) ← R h_prev + W x_t + b, h_prev being rows [:m] of hidden[:, prev]
+        (D, T, B, H)."""
+        m = a.shape[2]
         if self.gate_major:
-            xp.matmul(h_prev[None], self.weights, out=a)              # R_k h_{t−1}
-            a += self.by_gate[:, :, t, :m]                            # + W_k x_t + b_k
+            xp.matmul(hidden[None, :, prev, :m], self.weights, out=a)   # R_k h_{t−1}
+            a += self.by_gate[:, :, t, :m]                              # + W_k x_t + b_k
         else:
             product = self.product[:, :m]
-            xp.matmul(h_prev, self.weights, out=product)              # R h_{t−1}
-            product += self.projections[:, t, :m]                     # + W x_t + b
-            xp.copyto(a, product.reshape(*product.shape[:-1], 4, a.shape[-1]).transpose(2, 0, 1,
-                                                                                      3))
+            xp.matmul(hidden[:, prev, :m], self.weights, out=product)   # R h_{t−1}
+            product += self.projections[:, t, :m]                       # + W x_t + b
+            xp.copyto(a, product.reshape(*product.shape[:-1], 4, a.shape[-1]).transpose(
+                2, 0, 1, 3))
 
     def first_step(self, a: Array, t: int) -> None:
         """a ← W x_t + b, gate-major, at a step with no predecessor."""
@@ -133,7 +144,7 @@ def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule
         if prev is None:
             recurrent.first_step(a, t)
         else:
-            recurrent.step(a, hidden[:, prev, :m], t)
+            recurrent.step(a, hidden, prev, t)
         cell.forward_equations(a, None if prev is None else c[:, prev, :m], c[:, t, :m],
                                cell_out[:, t, :m], hidden[:, t, :m], scratch[0, :, :m])
 

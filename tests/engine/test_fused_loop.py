@@ -19,7 +19,7 @@ def test_the_row_major_product_gives_the_gate_major_outputs_and_gradients(monkey
     results = []
     for gate_major in (True, False):
         monkeypatch.setattr(fused_loop, "gate_major_product",
-                            lambda hidden_size, choice=gate_major: choice)
+                            lambda hidden_size, rows, choice=gate_major: choice)
         out, backward = stack.forward(x, np.array(lengths))
         d_x = backward(d_out)
         untaped, _ = stack.forward(x, np.array(lengths), keep_tape=False)
