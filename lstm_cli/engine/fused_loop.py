@@ -123,30 +123,30 @@ def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule
     `gates` into ∂L/∂a (of the unscaled a) in place, step by step in reverse."""
     depth, steps, batch, _ = gates.shape
     cell, hidden_size, dtype = cells[0], hidden.shape[-1], gates.dtype
-    step_size = 4 * depth * batch * hidden_size
 
     def take(name: str, shape: tuple[int, ...], zero: bool = False) -> Array:
         return workspace.take(lent, name, shape, dtype, zero)
 
     state = (depth, steps, batch, hidden_size)
-    activations = take("activations", (steps, step_size))          # per step (4, D, m, H)
+    step_gates = take("step_gates", (4 * depth * batch * hidden_size,))
     c, cell_out = take("c", state, zero=zero_state), take("cell_out", state)
     scratch = take("scratch", (3, depth, batch, hidden_size))
     recurrent = RecurrentProduct(cells, gates, workspace, lent)
     d_gates = recurrent.by_gate                                    # (4, D, T, B, H) views
 
-    def step_activations(t: int, m: int) -> Array:
-        """Step t's gate-major activations (4, D, m, H), contiguous."""
-        return activations[t, :4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
+    def step_buffer(m: int) -> Array:
+        """A contiguous (4, D, m, H) work buffer for one step's gates."""
+        return step_gates[:4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
 
     for t, m, prev in schedule:
-        a = step_activations(t, m)
+        a = step_buffer(m)
         if prev is None:
             recurrent.first_step(a, t)
         else:
             recurrent.step(a, hidden, prev, t)
         cell.forward_equations(a, None if prev is None else c[:, prev, :m], c[:, t, :m],
                                cell_out[:, t, :m], hidden[:, t, :m], scratch[0, :, :m])
+        xp.copyto(d_gates[:, :, t, :m], a)      # the tape: gate values where W x_t + b was
 
     def backward(d_hidden: Array, w_hidden: Array) -> None:
         d_c = take("d_c", (2, depth, batch, hidden_size), zero=True)   # ∂L/∂c_t, ∂L/∂c_{t−1}
@@ -155,7 +155,8 @@ def taped_loop(cells: list[FusedLSTMCell], gates: Array, hidden: Array, schedule
         d_sigmoid = take("d_sigmoid", (3 * depth * batch * hidden_size,))
         now = 0
         for t, m, prev in reversed(schedule):
-            a = step_activations(t, m)
+            a = step_buffer(m)
+            xp.copyto(a, d_gates[:, :, t, :m])
             xp.add(d_hidden[:, t, :m], d_h_next[:, :m], out=d_h[:, :m])
             cell.backward_equations(
                 a, None if prev is None else c[:, prev, :m], cell_out[:, t, :m],
