@@ -3,8 +3,9 @@
 `recurrent.layer_forward` runs the forward and the reverse direction one after the other, about
 ten NumPy calls per step and direction. On small shapes each call costs about a microsecond
 whatever its size, so this loop stacks the two directions along a leading axis of 2 and issues
-every call once for both: one batched matmul [2, m, H] × [2, H, 4H] for R h_{t−1}, and
-`FusedLSTMCell.forward_equations` / `backward_equations` over [2, m, ·].
+every call once for both: R h_{t−1} as one batched product, and
+`FusedLSTMCell.forward_equations` / `backward_equations` over gate-major [4, 2, m, H] steps
+(`fused_loop.py`, which also runs a single direction).
 
 Slot s holds the forward direction's step s and the reverse direction's step T−1−s, so the
 reverse direction's buffers are its own steps in reverse time (its input projections come from

@@ -1,19 +1,20 @@
-"""The fused LSTM's taped time loop (training), gate-major: one or two directions at once.
+"""The fused LSTM's taped time loop (training), gate-major steps: one or two directions at once.
 
 `Recurrent.run` hands a single `FusedLSTMCell` direction here (D = 1) and
 `bidirectional.bidirectional_forward` both directions of a stacked layer (D = 2, slot s holding
 the forward direction's step s and the reverse direction's step T−1−s). The equations are
-`FusedLSTMCell.forward_equations` / `backward_equations`; what this loop decides is the layout:
+`FusedLSTMCell.forward_equations` / `backward_equations`; this loop decides the layout:
 
-  * the tape keeps each step's gate activations *gate-major*, (4, D, m, H) contiguous per step
-    (`activations`): R h_{t−1} is one batched matmul with R split per gate (`r_by_gate`
-    (4, D, H, H), as in `forward_only.py`), the step's input projections are added through a
-    (4, D, m, H) view of their row-major [D, T, B, 4H] buffer, and every elementwise call of
-    both passes then runs on contiguous memory (NumPy loops over a row-strided gate block of an
-    [m, 4H] array cost 2–3× the contiguous one at these sizes);
-  * the backward step reads the gate-major activations where the forward step left them and
-    writes ∂L/∂a_t straight into the row-major buffer (which held W x_t + b), where the per-step
-    product ∂L/∂a_t R and the GEMMs over all steps (∂W, ∂R, ∂b, ∂x) read it, as before.
+  * each step works in one contiguous gate-major buffer (4, D, m, H): R h_{t−1} + W x_t + b
+    lands there (`RecurrentProduct`), so every elementwise call of the step runs on
+    contiguous memory (NumPy's loops over a row-strided gate block of an [m, 4H] array cost
+    2–3× the contiguous one at these sizes); the gate values are then stored, as the tape,
+    into the row-major [D, T, B, 4H] buffer where W x_t + b was (read once, at step t), so
+    the tape takes no more memory than the row-major schedule's;
+  * the backward step copies them back into the gate-major buffer and writes ∂L/∂a_t
+    straight into the row-major buffer, where the per-step product ∂L/∂a_t R and the GEMMs
+    over all steps (∂W, ∂R, ∂b, ∂x) read it; ∂L/∂c_{t−1} goes to a second buffer (the two
+    swap roles each step) instead of being copied.
 
 Every value is the row-major schedule's bit for bit: the same products and sums of the same
 operands, only stored elsewhere (each GEMM output element is the same dot product over H).
