@@ -34,10 +34,8 @@ def _text_lines(source: str) -> Iterable[str]:
 
 def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: bool) -> bool:
     """`auto` picks the format by suffix; any other suffix is plain text, unless `--with-gold`
-    asks for labels (plain text has none) or the file's first token line holds a TAB (column
-    data, as CoNLL files are; blank lines, `-DOCSTART-` lines and, with
-    `data.comment_prefix`, comment lines do not count): then it is read in the model's
-    training format."""
+    asks for labels (plain text has none) or the file holds columns (`_looks_like_columns`):
+    then it is read in the model's training format."""
     if source == "-":
         if input_format not in ("auto", "text"):
             raise LstmError(f"--input-format {input_format} needs a file, not stdin")
@@ -48,7 +46,7 @@ def _is_text(model: TrainedModel, source: str, input_format: str, with_gold: boo
 
     path = Path(source)
     return format_of_suffix(path.suffix) is None and not (
-        with_gold or _first_token_line_has_tab(path, model.config.data.comment_prefix))
+        with_gold or _looks_like_columns(model, path))
 
 
 def _input_examples(model: TrainedModel, source: str, input_format: str,
@@ -67,19 +65,46 @@ def _input_examples(model: TrainedModel, source: str, input_format: str,
     return iter_examples(path, model.config.data, format=fmt, **unlabelled)
 
 
-def _first_token_line_has_tab(path: Path, comment_prefix: str | None) -> bool:
+COLUMN_EVIDENCE_LINES = 5
+"""How many token lines `_looks_like_columns` reads when they hold no TAB."""
+
+
+def _looks_like_columns(model: TrainedModel, path: Path) -> bool:
+    """Whether a file with no format suffix holds columns rather than plain text: its first
+    token line holds a TAB (as most CoNLL files do), or — for a model trained on `conll` files,
+    which may separate columns by spaces, as CoNLL-2000 and CoNLL-2003 do — its first
+    `COLUMN_EVIDENCE_LINES` token lines (at least two) have the same number of fields and a
+    column the model reads after the token (a feature column, or the label column) holds a
+    value the model knows there on every one of them: `Confidence NN B-NP` is columns,
+    `Angela Merkel` is text. Blank lines, `-DOCSTART-` lines and, with `data.comment_prefix`,
+    comment lines do not count."""
     from lstm_cli.data.conll import DOCUMENT_MARKER
 
+    data = model.config.data
+    rows: list[list[str]] = []
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if not line.strip() or line.split()[0] == DOCUMENT_MARKER or \
-                        (comment_prefix and line.startswith(comment_prefix)):
+                        (data.comment_prefix and line.startswith(data.comment_prefix)):
                     continue
-                return "\t" in line
+                if not rows and "\t" in line:
+                    return True
+                rows.append(line.split())
+                if data.format != "conll" or len(rows) == COLUMN_EVIDENCE_LINES:
+                    break
     except OSError:
         pass                  # the reader reports a missing or unreadable file properly
-    return False
+    widths = {len(fields) for fields in rows}
+    if data.format != "conll" or len(rows) < 2 or len(widths) != 1 or min(widths) < 2:
+        return False
+    width = widths.pop()
+    known: dict[int, set[str]] = {data.label_column % width: set(model.labels)}
+    for name, column in data.feature_columns.items():   # an unlabelled file's last column
+        if name in model.vocabs.features:                # may be a feature's
+            known.setdefault(column, set()).update(model.vocabs.features[name].ids)
+    return any(0 < column < width and all(fields[column] in values for fields in rows)
+               for column, values in known.items())
 
 
 def write_predictions(model: TrainedModel, results: Iterable[tuple[Example | None,

@@ -87,6 +87,27 @@ def test_predict_with_gold_on_labelled_conll(trained_run, cli, tmp_path):
         assert all(len(row) == 3 for row in block)
 
 
+def test_space_separated_columns_are_read_as_columns_and_word_pairs_as_text(
+        trained_run, cli, tmp_path):
+    """CoNLL-2000/2003 separate columns by spaces: such a file (no format suffix) is read as
+    the model's columns, not as one sentence per line; lines of two plain words stay text."""
+    gold = read_conll_output(trained_run["test"].read_text())
+    spaced = tmp_path / "test.txt"
+    spaced.write_text("\n\n".join("\n".join(" ".join(row) for row in block) for block in gold)
+                      + "\n")
+    result = cli("predict", trained_run["run"], spaced)
+    assert result.code == 0, result.err
+    assert [[row[0] for row in block] for block in read_conll_output(result.out)] == \
+        [[row[0] for row in block] for block in gold]
+    names = tmp_path / "names.txt"
+    names.write_text("angela merkel\nbarack obama\nboris johnson\nemmanuel macron\n"
+                     "olaf scholz\n")
+    result = cli("predict", trained_run["run"], names)
+    assert result.code == 0, result.err
+    assert [[row[0] for row in block] for block in read_conll_output(result.out)] == \
+        [line.split() for line in names.read_text().splitlines()]
+
+
 def test_predict_with_gold_jsonl_input_and_output(trained_run, cli, tmp_path):
     source = tmp_path / "gold.jsonl"
     source.write_text(json.dumps({"tokens": ["obama", "in", "paris"],
