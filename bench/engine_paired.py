@@ -69,16 +69,9 @@ def paired(name: str, engines: dict, mode: str, threads: int, pairs: int) -> str
                      if mode == "infer" else (lambda t=tagger, b=batch: t.loss_and_grads(b)))
         results[key] = (tagger, batch)
     clock = time.process_time if threads == 1 else time.perf_counter
-    times: dict[str, list[float]] = {key: [] for key in runs}
     with threadpool_limits(limits=threads):
         base, this = (outputs(*results[key], mode) for key in ("baseline", "this"))
-        for run in runs.values():
-            run()
-        for _ in range(pairs):
-            for key, run in runs.items():
-                start = clock()
-                run()
-                times[key].append(clock() - start)
+        times = this_bench.paired_times(runs, pairs, clock=clock)
     same = all(np.array_equal(base[key], this[key]) for key in base)
     difference = max(float(np.abs(base[key] - this[key]).max() / (np.abs(base[key]).max() or 1))
                      for key in base)

@@ -21,7 +21,7 @@ import numpy as np
 from run_bench import NUM_CLASSES, SHAPES
 from threadpoolctl import threadpool_limits
 
-from lstm_cli.bench import Shape, make_problem
+from lstm_cli.bench import Shape, make_problem, paired_times
 
 
 def paired(name: str, threads: int, pairs: int) -> str:
@@ -31,17 +31,10 @@ def paired(name: str, threads: int, pairs: int) -> str:
     clock = time.process_time if threads == 1 else time.perf_counter
     runs = {"taped": lambda: tagger.scores(batch)[0].argmax(axis=-1),
             "untaped": lambda: tagger.scores(batch, keep_tape=False)[0].argmax(axis=-1)}
-    times: dict[str, list[float]] = {key: [] for key in runs}
     with threadpool_limits(limits=threads):
         taped, untaped = tagger.scores(batch)[0], tagger.scores(batch, keep_tape=False)[0]
         np.testing.assert_allclose(untaped, taped, rtol=1e-5, atol=1e-6)
-        for run in runs.values():
-            run()
-        for _ in range(pairs):
-            for key, run in runs.items():
-                start = clock()
-                run()
-                times[key].append(clock() - start)
+        times = paired_times(runs, pairs, clock=clock)
     speedup = statistics.median(a / b for a, b in zip(times["taped"], times["untaped"],
                                                       strict=True))
     return (f"| {name} | {min(times['taped']) * 1e3:.3f} | {min(times['untaped']) * 1e3:.3f} | "

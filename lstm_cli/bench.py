@@ -99,6 +99,21 @@ def best_time(fn: Callable[[], object], repeats: int, *,
     return best
 
 
+def paired_times(runs: dict[str, Callable[[], object]], pairs: int, *,
+                 clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+    """Each of `runs` timed `pairs` times, taking turns call by call (so a change of load hits
+    them alike), after one warm-up call each: {name: [seconds, …]}."""
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {key: [] for key in runs}
+    for _ in range(pairs):
+        for key, run in runs.items():
+            start = clock()
+            run()
+            times[key].append(clock() - start)
+    return times
+
+
 def make_problem(shape: Shape, rng: np.random.Generator) -> tuple[SequenceTagger, DenseBatch]:
     """A tagger over dense frames and one full-length batch of random frames and labels."""
     dtype = resolve_dtype(shape.dtype)
