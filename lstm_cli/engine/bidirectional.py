@@ -35,7 +35,7 @@ import numpy as np
 
 from lstm_cli.engine.backend import xp
 from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled, zero_past_ends
-from lstm_cli.engine.fused_loop import taped_loop
+from lstm_cli.engine.fused_loop import step_schedule, taped_loop
 
 Array = np.ndarray
 
@@ -53,6 +53,27 @@ def stacking_pays(cells: list, batch_sizes: Array) -> bool:
     return stacked_rows <= EXTRA_ROWS_ALLOWED * 2 * int(batch_sizes.sum())
 
 
+def slot_rows(sizes: list[int]) -> list[int]:
+    """The rows slot s computes: m_s = max(n_s, n_{T−1−s}) of the directions' batch sizes."""
+    return [max(size, reverse_size) for size, reverse_size in zip(sizes, sizes[::-1],
+                                                                    strict=True)]
+
+
+def unstack(h: Array, batch_sizes: Array) -> tuple[Array, Array | None]:
+    """[h_fwd ; h_bwd] (T, B, 2H) from the slot-major stack `h` (2, T, B, H): the forward
+    direction's rows past a sequence's end zeroed, the reverse direction's slots put back in
+    time order (its rows before a sequence's start are exactly 0 already); and the mask
+    (T, B, 1) of rows within their sequence, None when every row is."""
+    _, steps, batch, hidden_size = h.shape
+    mask = None
+    if batch_sizes[-1] < batch:
+        mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(h.dtype)[..., None]
+    output = xp.empty((steps, batch, 2 * hidden_size), dtype=h.dtype)
+    scaled(h[0], mask, output[..., :hidden_size])
+    xp.copyto(output[..., hidden_size:], h[1, ::-1])
+    return output, mask
+
+
 def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent: dict,
                           x: Array, batch_sizes: Array, w_input: Array, bias: Array,
                           dtype, *, input_grad: bool
@@ -63,7 +84,6 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
     steps, batch, inputs = x.shape
     hidden_size, gate_size = cells[0].hidden_size, cells[0].gate_size
     sizes = [int(size) for size in batch_sizes]
-    rows = [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)]
     ragged = sizes[-1] < batch
 
     def take(name: str, shape: tuple[int, ...], zero: bool = False) -> Array:
@@ -83,14 +103,9 @@ def bidirectional_forward(cells: list[FusedLSTMCell], workspace: Workspace, lent
         zero_past_ends(gates[1], sizes[::-1])
     state = (2, steps, batch, hidden_size)
     h = take("stacked_h", state, zero=ragged)  # rows a slot does not compute read 0 when ragged
-    schedule = [(s, rows[s], s - 1 if s > 0 else None) for s in range(steps)]
-    loop_backward = taped_loop(cells, gates, h, schedule, workspace, lent, zero_state=ragged)
-    mask = None
-    if ragged:
-        mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
-    output = xp.empty((steps, batch, 2 * hidden_size), dtype=dtype)
-    scaled(h[0], mask, output[..., :hidden_size])
-    xp.copyto(output[..., hidden_size:], h[1, ::-1])     # reverse rows there are exactly 0
+    loop_backward = taped_loop(cells, gates, h, step_schedule(range(steps), slot_rows(sizes)),
+                               workspace, lent, zero_state=ragged)
+    output, mask = unstack(h, batch_sizes)
 
     def backward(d_output: Array) -> Array | None:
         d_h_all = take("stacked_d_h_all", state)

@@ -40,8 +40,9 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_cli.engine.backend import xp
-from lstm_cli.engine.cells import FusedLSTMCell, Workspace, scaled
-from lstm_cli.engine.fused_loop import RecurrentProduct
+from lstm_cli.engine.bidirectional import slot_rows, unstack
+from lstm_cli.engine.cells import FusedLSTMCell, Workspace, zero_past_ends
+from lstm_cli.engine.fused_loop import RecurrentProduct, Schedule, step_schedule
 
 Array = np.ndarray
 
@@ -85,33 +86,27 @@ def lstm_layer_without_tape(cells: list[FusedLSTMCell], reverse: list[bool],
     if rows is None:
         projections += bias.reshape(k, 1, 1, 4 * hidden_size)                # ... + b_d
     sizes = [int(size) for size in batch_sizes]
-    output = (xp.empty if stacked else xp.zeros)((steps, batch, k * hidden_size), dtype=dtype)
     if stacked:
-        ragged = sizes[-1] < batch
-        for s, size in enumerate(sizes[::-1]):   # reverse rows before their start read 0
-            if size < batch:
-                projections[1, s, size:] = 0
-        hidden = take("stacked_h", (2, steps, batch, hidden_size), zero=ragged)
-        time_loop(cells, projections, hidden, range(steps),
-                  [max(sizes[s], sizes[steps - 1 - s]) for s in range(steps)], workspace)
-        mask = None
-        if ragged:
-            mask = (xp.arange(batch)[None, :] < batch_sizes[:, None]).astype(dtype)[..., None]
-        scaled(hidden[0], mask, output[..., :hidden_size])
-        xp.copyto(output[..., hidden_size:], hidden[1, ::-1])  # rows before a start are 0
+        zero_past_ends(projections[1], sizes[::-1])      # reverse rows before their start read 0
+        hidden = take("stacked_h", (2, steps, batch, hidden_size), zero=sizes[-1] < batch)
+        time_loop(cells, projections, hidden, step_schedule(range(steps), slot_rows(sizes)),
+                  workspace)
+        output, _ = unstack(hidden, batch_sizes)
     else:
+        output = xp.zeros((steps, batch, k * hidden_size), dtype=dtype)
         for d, (cell, backwards) in enumerate(zip(cells, reverse, strict=True)):
             block = output[..., d * hidden_size:(d + 1) * hidden_size]
-            time_loop([cell], projections[d:d + 1], block[None],
-                      range(steps - 1, -1, -1) if backwards else range(steps), sizes, workspace)
+            order = range(steps - 1, -1, -1) if backwards else range(steps)
+            time_loop([cell], projections[d:d + 1], block[None], step_schedule(order, sizes),
+                      workspace)
     workspace.give_back(lent)
     return output
 
 
-def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, order: range,
-              rows: list[int], workspace: Workspace) -> None:
-    """h_t into `hidden` (D, T, B, H) of the D `cells` for t in `order`, from the input
-    projections (D, T, B, 4H); `rows[t]` rows are computed at t.
+def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array,
+              schedule: Schedule, workspace: Workspace) -> None:
+    """h_t into `hidden` (D, T, B, H) of the D `cells` for the steps of `schedule`, from the
+    input projections (D, T, B, 4H).
     A row's first step reads c = 0 and h_{t−1} = 0 (`hidden` holds zeros where unwritten).
     The loop's own buffers come from `workspace` and go back to it at the end (the next
     direction's loop reuses them)."""
@@ -123,12 +118,7 @@ def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, ord
     scratch = workspace.take(lent, "scratch_now", c.shape, hidden.dtype, False)
     recurrent = RecurrentProduct(cells, projections, workspace, lent)
     computed = -1
-    prev = None
-    for t in order:
-        m = rows[t]
-        if m == 0:
-            prev = None
-            continue
+    for t, m, prev in schedule:
         if m != computed:                                   # contiguous views of m rows
             computed = m
             a = flat[:4 * depth * m * hidden_size].reshape(4, depth, m, hidden_size)
@@ -139,5 +129,4 @@ def time_loop(cells: list[FusedLSTMCell], projections: Array, hidden: Array, ord
             recurrent.step(a, hidden, prev, t)
         cells[0].forward_equations(a, None if prev is None else c_m, c_m, scratch_m,
                                    hidden[:, t, :m], scratch_m)  # c_t in place of c_{t−1}
-        prev = t
     workspace.give_back(lent)

@@ -22,7 +22,7 @@ operands, only stored elsewhere (each GEMM output element is the same dot produc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -33,6 +33,21 @@ Array = np.ndarray
 
 #: (t, rows computed at t, the step whose state t reads or None) for each step, in loop order.
 Schedule = list[tuple[int, int, int | None]]
+
+
+def step_schedule(order: Iterable[int], rows: Sequence[int]) -> Schedule:
+    """The steps of `order` that compute rows (`rows[t]` > 0), each reading the state of the
+    step before it in `order`, or none (c = 0, h = 0) when that step computed no rows or it is
+    the first."""
+    schedule: Schedule = []
+    prev = None
+    for t in order:
+        if rows[t] == 0:
+            prev = None
+            continue
+        schedule.append((t, rows[t], prev))
+        prev = t
+    return schedule
 
 
 #: Floats of padding after each row of the wide operand Rᵀ (H, 4H): rows a power of two apart

@@ -38,7 +38,7 @@ from lstm_cli.engine.cells import (
     zero_past_ends,
 )
 from lstm_cli.engine.forward_only import lstm_layer_without_tape
-from lstm_cli.engine.fused_loop import Schedule, taped_loop
+from lstm_cli.engine.fused_loop import Schedule, step_schedule, taped_loop
 from lstm_cli.engine.module import Module
 
 Array = np.ndarray
@@ -75,16 +75,11 @@ class Recurrent(Module):
         dtype = gates.dtype
         active = [int(size) for size in batch_sizes]
         zero_past_ends(gates, active)    # nothing past a sequence's end is read, in either pass
-        step_back = 1 if self.reverse else -1
-        schedule = []                    # (t, active rows, the step t reads its state from)
-        for t in (range(steps - 1, -1, -1) if self.reverse else range(steps)):
-            prev = t + step_back
-            if active[t] > 0:
-                schedule.append((t, active[t], prev if 0 <= prev < steps and active[prev] > 0
-                                 else None))
-        now, before = shifted(self.reverse)
+        schedule = step_schedule(range(steps - 1, -1, -1) if self.reverse else range(steps),
+                                 active)
         if type(cell) is FusedLSTMCell:
             return self.run_fused(gates, hidden, schedule, min(active) < batch)
+        now, before = shifted(self.reverse)
         tape = Tape(self.workspace, gates=gates, h=hidden)
         cell.add_buffers(tape)
         recurrent = tape.take("recurrent", (batch, cell.gate_size), dtype, zero=False)
