@@ -9,7 +9,10 @@ neither side is asked for ∂L/∂x: `requires_grad=False` for torch, which its 
 compute anyway); inference is the forward pass and an argmax. Times are the best of
 `--repeats` runs after a warm-up; with `--runs K` the whole measurement is repeated K times and
 each number is the best of the K (a shared machine's neighbours spoil single runs). Prints one
-table (see bench/README.md for the targets).
+table (see bench/README.md for the targets). "train bound" and "infer bound" are the fastest
+any schedule of the same NumPy calls could be, over the GEMM floor (`lstm_cli.bench`); "best
+train" and "best infer" are the ratios to torch that the bounds leave: today's ratio × (our
+time / floor) ÷ (bound / floor).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import subprocess
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lstm_cli.bench import benchmark, best_time
+from lstm_cli.bench import benchmark, best_time, bounds
 
 SHAPES = {
     "Q": {"batch_size": 16, "seq_len": 12, "input_size": 48, "hidden_size": 64,
@@ -85,25 +88,33 @@ def keep_best(best: dict[str, dict], name: str, result: dict) -> None:
     for key, value in result.items():
         if key.endswith("tokens_per_s"):
             merged[key] = max(merged[key], value)
-        elif key.endswith("_s"):
+        elif key.endswith("_s") and value is not None:
             merged[key] = min(merged[key], value)
     for kind in ("train", "infer") if "train_step_s" in merged else ():
         merged[f"{kind}_vs_floor"] = merged[f"{kind}_step_s"] / merged[f"gemm_floor_{kind}_s"]
     if "activation_floor_s" in merged:
-        merged["infer_bound_vs_floor"] = 1 + merged["activation_floor_s"] / \
-            merged["gemm_floor_infer_s"]
+        merged.update(bounds(*(merged[key] for key in (
+            "gemm_floor_train_s", "gemm_floor_infer_s", "activation_floor_s",
+            "infer_step_floor_s", "train_step_floor_s"))))
 
 
 def table_row(name: str, ours: dict, theirs: dict | None) -> str:
-    """One markdown row: our tokens/s, torch's and the ratios, then our floors and memory."""
+    """One markdown row: our tokens/s, torch's and the ratios, then our floors, the bounds,
+    the best ratio to torch the bounds leave (today's ratio × step/floor ÷ bound/floor), and
+    memory."""
     cells = [name]
     for kind in ("train", "infer"):
         key = f"{kind}_tokens_per_s"
         cells.append(f"{ours[key]:,.0f}")
         cells.append(f"{theirs[key]:,.0f}" if theirs else "-")
         cells.append(f"{ours[key] / theirs[key]:.2f}x" if theirs else "-")
-    cells += [f"{ours['train_vs_floor']:.2f}", f"{ours['infer_vs_floor']:.2f}",
-              f"{ours['infer_bound_vs_floor']:.2f}", f"{ours['peak_vs_activations']:.2f}"]
+    for kind in ("train", "infer"):
+        bound = ours.get(f"{kind}_bound_vs_floor")
+        cells += [f"{ours[f'{kind}_vs_floor']:.2f}", "-" if bound is None else f"{bound:.2f}"]
+        key = f"{kind}_tokens_per_s"
+        cells.append("-" if bound is None or not theirs else
+                     f"{ours[key] / theirs[key] * ours[f'{kind}_vs_floor'] / bound:.2f}x")
+    cells.append(f"{ours['peak_vs_activations']:.2f}")
     return "| " + " | ".join(cells) + " |"
 
 
@@ -140,7 +151,8 @@ def main() -> None:
           + (f"; torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else
              "; torch not installed"))
     header = ("shape", "train tok/s", "torch train", "ratio", "infer tok/s", "torch infer",
-              "ratio", "train/floor", "infer/floor", "infer bound", "peak/act")
+              "ratio", "train/floor", "train bound", "best train", "infer/floor",
+              "infer bound", "best infer", "peak/act")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for name in names:

@@ -21,8 +21,22 @@ plus the classifier's products (forward; ∂W and ∂X in training). `*_vs_floor
 The activation floor is the time of the forward pass's transcendental functions alone, each as
 one `np.tanh` call over all steps at once (the cheapest NumPy can do them): per layer and
 direction, tanh over the gate pre-activations (T·B, G·H) — the fused cells take every sigmoid
-as ½ tanh(½a) + ½ — plus tanh(c_t) (T·B, H) for the LSTM. No NumPy schedule can run inference
-faster than GEMM floor + activation floor; `infer_bound_vs_floor` is that sum over the floor.
+as ½ tanh(½a) + ½ — plus tanh(c_t) (T·B, H) for the LSTM.
+
+The step floors (LSTM): every step's elementwise equations wait for the step before, so they
+are NumPy calls per step on (B, H) arrays, where a call's fixed cost weighs as much as its
+arithmetic. The inference step floor is the fused LSTM's per-step elementwise calls alone, every
+layer and step, a layer's directions stacked as the engine runs them: R h_{t−1} + (W x_t + b)
+and `FusedLSTMCell.forward_equations`, nine calls, one per elementwise result the equations
+need (NumPy has no ufunc that fuses two of them; a layout keeping c_{t−1} beside g_t could
+take i_t ⊙ g_t and f_t ⊙ c_{t−1} in one call, one call fewer); the training step floor adds the
+tape's copy forwards, and the copy back, ∂L/∂h_t's sum and `backward_equations` backwards. They
+run on the same preallocated contiguous buffers at every step (so those stay in cache), without
+the GEMMs and without the loop's own Python.
+
+No NumPy schedule of the step runs faster than the GEMM floor plus the larger of the two
+floors for inference (`infer_bound_vs_floor`, over the GEMM floor), or plus the training step
+floor for training (`train_bound_vs_floor`), short of fewer calls per step than these.
 
 `activation_bytes` counts the buffers the backward pass must keep: the stack's input and, per
 layer and direction, the tape (pre-activations/gates, h, and c and φ(c) for the LSTM, R_n h + b_hn
@@ -46,6 +60,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from lstm_cli.engine.backend import resolve_dtype
+from lstm_cli.engine.cells import FusedLSTMCell
 from lstm_cli.engine.tagger import SequenceTagger
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -193,6 +208,62 @@ def activation_floor(shape: Shape, rng: np.random.Generator) -> Callable[[], Non
     return activations
 
 
+def step_floors(shape: Shape, rng: np.random.Generator
+                ) -> tuple[Callable[[], None], Callable[[], None]] | None:
+    """(inference, training): the LSTM's per-step elementwise work alone, forwards only and
+    forwards then backwards (see the module docstring); None for the GRU and the Elman RNN."""
+    if shape.cell != "lstm":
+        return None
+    dtype = resolve_dtype(shape.dtype)
+    steps, hidden = shape.seq_len, shape.hidden_size
+    state = (shape.directions, shape.batch_size, hidden)      # a layer's directions stacked
+    cell = FusedLSTMCell(hidden, hidden, rng=rng, dtype=dtype)
+
+    def rand(*dims: int) -> np.ndarray:
+        return (0.5 * rng.standard_normal(dims)).astype(dtype)
+
+    product, projection, tape = (rand(4, *state) for _ in range(3))
+    a, d_a = np.empty_like(product), np.empty_like(product)
+    c_prev, cell_out, d_hidden, d_h_next = (rand(*state) for _ in range(4))
+    c, h, d_h, d_c, d_c_prev, *scratch = (np.zeros(state, dtype) for _ in range(8))
+    d_sigmoid = np.empty((3, *state), dtype)
+
+    def forward_steps(keep_tape: bool) -> None:
+        for _ in range(steps):                     # a = R h_{t−1} + (W x_t + b); the tape
+            np.add(product, projection, out=a)
+            cell.forward_equations(a, c_prev, c, cell_out, h, scratch[0])
+            if keep_tape:
+                np.copyto(tape, a)
+
+    def inference() -> None:
+        for _ in range(shape.num_layers):
+            forward_steps(keep_tape=False)
+
+    def training() -> None:
+        for _ in range(shape.num_layers):
+            forward_steps(keep_tape=True)
+            d_c.fill(0)
+            for _ in range(steps):
+                np.copyto(a, tape)
+                np.add(d_hidden, d_h_next, out=d_h)
+                cell.backward_equations(a, c_prev, cell_out, d_c, d_c_prev, d_h, d_a,
+                                        d_sigmoid, *scratch)
+
+    return inference, training
+
+
+def bounds(gemm_floor_train_s: float, gemm_floor_infer_s: float, activation_floor_s: float,
+           infer_step_floor_s: float | None, train_step_floor_s: float | None
+           ) -> dict[str, float | None]:
+    """The fastest any NumPy schedule of the step can be, over the GEMM floor: inference by the
+    larger of its activation floor and its step floor (the step floor where there is one),
+    training by its step floor (None without one)."""
+    infer_extra = max(activation_floor_s, infer_step_floor_s or 0.0)
+    return {"infer_bound_vs_floor": 1 + infer_extra / gemm_floor_infer_s,
+            "train_bound_vs_floor": None if train_step_floor_s is None
+            else 1 + train_step_floor_s / gemm_floor_train_s}
+
+
 def activation_bytes(shape: Shape) -> int:
     """Bytes of the buffers the backward pass keeps (see the module docstring)."""
     per_unit = GATES[shape.cell] * shape.hidden_size + (1 + EXTRA_TAPES[shape.cell]) \
@@ -247,6 +318,9 @@ def benchmark(cell: str = "lstm", batch_size: int = 32, seq_len: int = 32, input
         floor_train_s = best_time(floor_train, repeats)
         floor_infer_s = best_time(floor_infer, repeats)
         activation_s = best_time(activation_floor(shape, rng), repeats)
+        floors = step_floors(shape, rng)
+        infer_steps_s, train_steps_s = (None, None) if floors is None else (
+            best_time(floor, repeats) for floor in floors)
         blas = blas_summary()
         fresh_tagger, fresh_batch = make_problem(shape, np.random.default_rng(0))
         peak = peak_step_bytes(lambda: fresh_tagger.loss_and_grads(fresh_batch, train=True))
@@ -263,7 +337,9 @@ def benchmark(cell: str = "lstm", batch_size: int = 32, seq_len: int = 32, input
         "train_vs_floor": train_s / floor_train_s,
         "infer_vs_floor": infer_s / floor_infer_s,
         "activation_floor_s": activation_s,
-        "infer_bound_vs_floor": (floor_infer_s + activation_s) / floor_infer_s,
+        "infer_step_floor_s": infer_steps_s,
+        "train_step_floor_s": train_steps_s,
+        **bounds(floor_train_s, floor_infer_s, activation_s, infer_steps_s, train_steps_s),
         "peak_bytes": peak,
         "activation_bytes": activations,
         "peak_vs_activations": peak / activations,

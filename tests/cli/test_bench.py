@@ -13,8 +13,11 @@ def test_bench_json_reports_throughput_floor_and_memory(cli):
     for key in ("train_tokens_per_s", "infer_tokens_per_s", "peak_bytes", "train_vs_floor",
                 "infer_vs_floor", "activation_floor_s"):
         assert data[key] > 0, key
-    assert data["infer_bound_vs_floor"] == pytest.approx(
-        1 + data["activation_floor_s"] / data["gemm_floor_infer_s"])
+    assert data["infer_step_floor_s"] > 0 and data["train_step_floor_s"] > 0
+    assert data["infer_bound_vs_floor"] == pytest.approx(1 + max(
+        data["activation_floor_s"], data["infer_step_floor_s"]) / data["gemm_floor_infer_s"])
+    assert data["train_bound_vs_floor"] == pytest.approx(
+        1 + data["train_step_floor_s"] / data["gemm_floor_train_s"])
 
 
 def test_bench_text_output_and_bad_option(cli):
@@ -22,4 +25,5 @@ def test_bench_text_output_and_bad_option(cli):
                  "--hidden-size", "4", "--repeats", "1", "--cell", "gru", "--bidirectional")
     assert result.code == 0, result.output
     assert "tokens/s" in result.out
+    assert result.out.count("best possible") == 1        # a training bound for the LSTM only
     assert cli("bench", "--hidden-size", "0").code == 2
