@@ -121,10 +121,13 @@ def save_checkpoint(directory: str | Path, *, params: Mapping[str, np.ndarray],
     return directory
 
 
-def load_checkpoint(directory: str | Path) -> Checkpoint:
+def load_checkpoint(directory: str | Path, *, training_state: bool = True) -> Checkpoint:
     """Read and verify the checkpoint in `directory`; CheckpointError names what is wrong.
 
-    Falls back to `.<name>.old` if a save was interrupted mid-swap.
+    Falls back to `.<name>.old` if a save was interrupted mid-swap. `training_state=False`
+    reads the parameters only (what a model needs): the optimiser state and the extra arrays,
+    twice the parameters' size with Adam, stay unread (`optimizer_state` None, `extra_arrays`
+    empty); the sha256 still covers the whole file.
     """
     directory = Path(directory)
     found = fsutil.readable_dir(directory)
@@ -148,11 +151,12 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
     if hashlib.sha256(arrays_bytes).hexdigest() != meta_doc.get("arrays_sha256"):
         raise CheckpointError(f"file is corrupt: its sha256 does not match {META_FILE}",
                               path=arrays_path)
-    by_namespace = _read_npz(arrays_bytes, arrays_path)
+    by_namespace = _read_npz(arrays_bytes, arrays_path,
+                             _NAMESPACES if training_state else ("param",))
 
     scalars = meta_doc.get("optimizer_state")
     optimizer_state = (OptimizerState(by_namespace["optim"], scalars)
-                       if scalars is not None else None)
+                       if scalars is not None and training_state else None)
     return Checkpoint(
         path=found,
         params=by_namespace["param"],
@@ -214,8 +218,10 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
     return meta_doc
 
 
-def _read_npz(arrays_bytes: bytes, arrays_path: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Split the archive into {namespace: {name: array}}, refusing pickled object arrays."""
+def _read_npz(arrays_bytes: bytes, arrays_path: Path,
+              read: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
+    """Split the archive into {namespace: {name: array}}, refusing pickled object arrays; the
+    arrays of namespaces not in `read` are left unread (their namespace maps to {})."""
     by_namespace: dict[str, dict[str, np.ndarray]] = {namespace: {} for namespace in _NAMESPACES}
     # Without this check np.load would try to read other bytes as a pickle (and refuse, but with
     # a message suggesting allow_pickle=True).
@@ -228,7 +234,8 @@ def _read_npz(arrays_bytes: bytes, arrays_path: Path) -> dict[str, dict[str, np.
                 if namespace not in by_namespace or not name:
                     raise CheckpointError(f"file holds an unexpected array {key!r}",
                                           path=arrays_path)
-                by_namespace[namespace][name] = archive[key]
+                if namespace in read:
+                    by_namespace[namespace][name] = archive[key]
     except CheckpointError:
         raise
     except ValueError:

@@ -189,4 +189,4 @@ def model_from_checkpoint(checkpoint: Checkpoint) -> TrainedModel:
 
 def load_model(path: str | Path) -> TrainedModel:
     """A checkpoint directory, or a run directory (its best checkpoint), as a TrainedModel."""
-    return model_from_checkpoint(load_checkpoint(resolve_checkpoint(path)))
+    return model_from_checkpoint(load_checkpoint(resolve_checkpoint(path), training_state=False))

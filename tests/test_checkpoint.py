@@ -102,6 +102,31 @@ def test_optimizer_state_through_a_checkpoint_resumes_bit_for_bit(tmp_path, name
         assert np.array_equal(params[key], loaded.params[key])
 
 
+
+def test_without_training_state_the_same_parameters_are_read_and_still_verified(tmp_path):
+    params = make_params(np.float32)
+    optimizer = make_optimizer("adam", params, frozen=set())
+    optimizer.step({key: np.ones_like(value) for key, value in params.items()}, 0.01)
+    save_checkpoint(tmp_path / "ck", params=params, meta={"epoch": 1},
+                    optimizer_state=optimizer.state_dict(),
+                    extra_arrays={"average.out.bias": params["out.bias"] * 2})
+    full = load_checkpoint(tmp_path / "ck")
+    lean = load_checkpoint(tmp_path / "ck", training_state=False)
+    assert full.optimizer_state is not None and full.extra_arrays
+    assert lean.optimizer_state is None and lean.extra_arrays == {}
+    assert lean.meta == full.meta
+    assert lean.params.keys() == full.params.keys()
+    for key, value in full.params.items():
+        assert lean.params[key].dtype == value.dtype
+        assert lean.params[key].tobytes() == value.tobytes()
+
+    arrays = tmp_path / "ck" / "arrays.npz"
+    data = bytearray(arrays.read_bytes())
+    data[-100] ^= 1
+    arrays.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        load_checkpoint(tmp_path / "ck", training_state=False)
+
 def test_saving_again_replaces_the_checkpoint_and_leaves_no_siblings(tmp_path):
     save_simple(tmp_path / "ck" / "best", seed=1)
     save_simple(tmp_path / "ck" / "best", seed=2)

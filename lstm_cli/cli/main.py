@@ -19,13 +19,6 @@ EXIT_INTERNAL, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 2, 3, 130
 # OSErrors that say something about the machine, not about lstm, even without a file name.
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
-app = typer.Typer(
-    name="lstm",
-    help="Train, evaluate and run sequence labellers with a NumPy LSTM engine.\n\n"
-         "Example: lstm train configs/quickstart.yaml --set model.hidden_size=64",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]})
-
 DEBUG = {"enabled": False}
 
 
@@ -65,6 +58,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 GROUPS = {"config", "data"}              # sub-command groups (typer lists them after commands)
 
+#: `-h` as well as `--help` everywhere (a context inherits its parent's help option names).
+#: `default_map` (click's per-parameter defaults) gives the help flag of `lstm` and of each group
+#: the value False when it is not given, as click does: typer >= 0.29 leaves it None and coerces
+#: that through pydantic (80 ms of imports) on the way to `lstm COMMAND --help`.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"],
+                    "default_map": {"help": False, **{group: {"help": False} for group in GROUPS}}}
+
+app = typer.Typer(
+    name="lstm",
+    help="Train, evaluate and run sequence labellers with a NumPy LSTM engine.\n\n"
+         "Example: lstm train configs/quickstart.yaml --set model.hidden_size=64",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    context_settings=CONTEXT_SETTINGS)
+
 
 def register_commands(names: list[str] | None = None) -> None:
     """Import the modules of the commands `names` (all by default): each adds its commands to
@@ -77,10 +84,9 @@ def register_commands(names: list[str] | None = None) -> None:
 def summary_app() -> typer.Typer:
     """An app with `app`'s options and, for each command, a stub carrying its summary: what
     `lstm` and `lstm --help` print, without importing any command module."""
-    stubs = typer.Typer(**{key: getattr(app.info, key) for key in ("name", "help")},
-                        no_args_is_help=True, add_completion=False,
-                        pretty_exceptions_enable=False,
-                        context_settings={"help_option_names": ["-h", "--help"]})
+    stubs = typer.Typer(name=app.info.name, help=app.info.help, no_args_is_help=True,
+                        add_completion=False, pretty_exceptions_enable=False,
+                        context_settings=CONTEXT_SETTINGS)
     stubs.callback()(_root)
     for name, (_, summary) in COMMANDS.items():
         if name in GROUPS:

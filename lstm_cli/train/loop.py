@@ -392,7 +392,7 @@ def _check_resumable(config: Config, saved: dict[str, Any], last_dir: Path) -> N
 
 def _final_report(run_dir: Path, best_dir: Path, splits: Splits, state: LoopState,
                   history: list[dict[str, Any]], log: RunLog) -> TrainResult:
-    best = model_from_checkpoint(load_checkpoint(best_dir))
+    best = model_from_checkpoint(load_checkpoint(best_dir, training_state=False))
     name = "test" if splits.test else "dev" if splits.dev else "train"
     examples = {"test": splits.test, "dev": splits.dev, "train": splits.train}[name]
     report = evaluate(best, examples)
