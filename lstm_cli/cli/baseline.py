@@ -8,11 +8,7 @@ import typer
 
 from lstm_cli.cli.common import SET_OPTION, print_json, stdout_console
 from lstm_cli.cli.main import app
-from lstm_cli.config import load_config
-from lstm_cli.data.prepare import load_splits
 from lstm_cli.errors import ConfigError
-from lstm_cli.eval.baseline import MostFrequentTag
-from lstm_cli.eval.report import report_table
 
 
 @app.command("baseline")
@@ -27,6 +23,11 @@ def baseline_cli(
     frequent label. Reads the data exactly as `lstm train` would (same splits).
     Example: lstm baseline configs/ud-en-ewt-upos.yaml --json
     """
+    from lstm_cli.config import load_config
+    from lstm_cli.data.prepare import load_splits
+    from lstm_cli.eval.baseline import MostFrequentTag
+    from lstm_cli.eval.report import report_table
+
     config = load_config(config_path, overrides or [])
     if not config.model.output_targets().token_labels:
         raise ConfigError(f"the baseline tags tokens; model.output {config.model.output} "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from lstm_cli.bench import GATES, benchmark
 from lstm_cli.cli.common import print_json
 from lstm_cli.cli.main import app
 from lstm_cli.errors import LstmError
@@ -30,6 +29,8 @@ def bench_cli(
 
     Example: lstm bench --hidden-size 256 --num-layers 2 --bidirectional --threads 2
     """
+    from lstm_cli.bench import GATES, benchmark
+
     if cell not in GATES:
         raise LstmError(f"--cell must be one of {', '.join(GATES)}, not {cell!r}")
     if dtype not in ("float32", "float64"):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from lstm_cli.classic.runner import CELLS, RunResult, run_classic, summarise
-from lstm_cli.classic.tasks import TASKS
 from lstm_cli.cli.common import SET_OPTION, print_json, stdout_console
 from lstm_cli.cli.main import app
 
+if TYPE_CHECKING:                    # imported where used, so that `classic --help` is fast
+    from lstm_cli.classic.runner import RunResult
+
+# What `--help` lists without importing the tasks and the engine: the keys of
+# `classic.tasks.TASKS` and of `classic.runner.CELLS`, in order (tests/cli/test_help.py checks).
+TASK_NAMES = ("embedded-reber", "continual-reber", "adding", "temporal-order",
+              "temporal-order-3", "parity-sequence")
+CELL_NAMES = ("lstm", "lstm-peephole", "gru", "rnn", "lstm-nfg")
 DEFAULT_CELLS = ("lstm", "lstm-peephole", "gru", "rnn")
 
 
@@ -20,10 +28,10 @@ def _names(text: str) -> list[str]:
 
 @app.command("classic")
 def classic_cli(
-    tasks: str = typer.Option(",".join(TASKS), "--tasks", "-t",
-                              help=f"Comma-separated tasks among {', '.join(TASKS)}."),
+    tasks: str = typer.Option(",".join(TASK_NAMES), "--tasks", "-t",
+                              help=f"Comma-separated tasks among {', '.join(TASK_NAMES)}."),
     cells: str = typer.Option(",".join(DEFAULT_CELLS), "--cells", "-c",
-                              help=f"Comma-separated cells among {', '.join(CELLS)} "
+                              help=f"Comma-separated cells among {', '.join(CELL_NAMES)} "
                                    "(lstm-nfg: no forget gate, Gers et al.'s contrast)."),
     seeds: int = typer.Option(3, "--seeds", "-n", min=1, help="Runs per task and cell "
                               "(seeds 0 .. N-1)."),
@@ -44,6 +52,9 @@ def classic_cli(
 
     Example: lstm classic --tasks embedded-reber,adding --cells lstm,rnn --seeds 3
     """
+    from lstm_cli.classic.runner import run_classic, summarise
+    from lstm_cli.classic.tasks import TASKS
+
     def report(result: RunResult) -> None:
         if not quiet:
             verdict = "solved" if result.solved else "not solved"

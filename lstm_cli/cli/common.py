@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:                    # imported where used: a command's --help needs no console
+    from rich.console import Console
 
 SET_OPTION = typer.Option(None, "--set", "-s", metavar="KEY=VALUE",
                           help="Override a config key (dotted, repeatable), e.g. "
@@ -15,10 +17,12 @@ SET_OPTION = typer.Option(None, "--set", "-s", metavar="KEY=VALUE",
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
     return Console(file=sys.stderr, soft_wrap=True)
 
 
 def stdout_console() -> Console:
+    from rich.console import Console
     return Console(file=sys.stdout, soft_wrap=True)
 
 

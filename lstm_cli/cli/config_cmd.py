@@ -9,7 +9,6 @@ import typer
 
 from lstm_cli.cli.common import SET_OPTION
 from lstm_cli.cli.main import app
-from lstm_cli.config import Config, load_config
 
 config_app = typer.Typer(help="Show, validate or describe experiment configs.\n\n"
                               "Example: lstm config show configs/quickstart.yaml "
@@ -24,6 +23,8 @@ def show_cli(config_path: Path = typer.Argument(..., metavar="CONFIG"),
 
     Example: lstm config show configs/quickstart.yaml --set train.epochs=3
     """
+    from lstm_cli.config import load_config
+
     typer.echo(load_config(config_path, overrides or []).to_yaml(), nl=False)
 
 
@@ -34,6 +35,8 @@ def validate_cli(config_path: Path = typer.Argument(..., metavar="CONFIG"),
 
     Example: lstm config validate configs/seed-news.yaml
     """
+    from lstm_cli.config import load_config
+
     load_config(config_path, overrides or [])
     typer.echo(f"{config_path}: ok")
 
@@ -44,4 +47,6 @@ def schema_cli() -> None:
 
     Example: lstm config schema > lstm-config.schema.json
     """
+    from lstm_cli.config import Config
+
     typer.echo(json.dumps(Config.model_json_schema(), indent=2))

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from lstm_cli.cli.main import app
-from lstm_cli.data.generators import BUILTIN_DATASETS, make
 
 data_app = typer.Typer(help="Built-in datasets generated from a seed.\n\n"
                             "Example: lstm data make queries --out data/queries --seed 0",
@@ -21,6 +20,8 @@ def list_cli() -> None:
 
     Example: lstm data list
     """
+    from lstm_cli.data.generators import BUILTIN_DATASETS
+
     for name, spec in BUILTIN_DATASETS.items():
         typer.echo(f"{name:16} {spec.format:6} {spec.default_size:6}  {spec.description}")
 
@@ -35,5 +36,7 @@ def make_cli(name: str = typer.Argument(..., help="Dataset name (see `lstm data 
 
     Example: lstm data make embedded-reber --out data/reber --seed 1 --size 2000
     """
+    from lstm_cli.data.generators import make
+
     for path in make(name, out, seed=seed, size=size):
         typer.echo(str(path))

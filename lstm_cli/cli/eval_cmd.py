@@ -11,11 +11,8 @@ import typer
 from lstm_cli import fsutil
 from lstm_cli.cli.common import print_json, stdout_console
 from lstm_cli.cli.main import app
-from lstm_cli.data.prepare import load_splits, read_examples
 from lstm_cli.errors import LstmError
 from lstm_cli.eval.report import report_table, unseen_labels_text
-from lstm_cli.inference import evaluate
-from lstm_cli.model import load_model
 from lstm_cli.plots import plot_confusion, require_matplotlib
 
 
@@ -49,6 +46,9 @@ def eval_cli(
         return
     if plot is not None:
         require_matplotlib()
+    from lstm_cli.inference import evaluate
+    from lstm_cli.model import load_model
+
     model = load_model(checkpoint)
     reports = []
     for name, examples in _datasets(model, data):
@@ -82,6 +82,8 @@ def _write_or_print_json(result: Any, out: Path | None, as_json: bool) -> bool:
 
 
 def _datasets(model, paths: list[Path] | None):
+    from lstm_cli.data.prepare import load_splits, read_examples
+
     config = model.config
     if paths:
         for path in paths:
@@ -102,6 +104,7 @@ def _raw_text_cli(checkpoint: Path, gold: Path, tokenizer: str | None, as_json: 
     """`--raw-text-from`: a tokeniser run is scored alone, any other model with its tokeniser."""
     from lstm_cli.api import Tagger
     from lstm_cli.eval.raw_text import evaluate_raw_text, word_errors_text
+    from lstm_cli.model import load_model
     from lstm_cli.text.trained import TrainedTokenizer, load_tokenizer
 
     model = load_model(checkpoint)

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
 from lstm_cli import fsutil
 from lstm_cli.cli.main import app
-from lstm_cli.engine.export import stack_to_torch
 from lstm_cli.errors import LstmError
-from lstm_cli.model import TrainedModel, load_model
+
+if TYPE_CHECKING:                    # imported where used, so that `export --help` is fast
+    import numpy as np
+
+    from lstm_cli.model import TrainedModel
 
 
 def torch_state(model: TrainedModel) -> dict[str, np.ndarray]:
     """Arrays named as a module with `embedding` (nn.Embedding), `rnn` (nn.LSTM/GRU/RNN) and
     `classifier` (nn.Linear) names them, plus `vocab.tokens` and `vocab.labels`."""
+    import numpy as np
+
+    from lstm_cli.engine.export import stack_to_torch
+
     m = model.config.model
     problems = []
     if m.cell == "lstm" and (m.peepholes or m.variant not in ("vanilla", "NP")
@@ -61,6 +68,10 @@ def export_cli(
     """
     if fmt != "torch":
         raise LstmError(f"--format must be torch, not {fmt!r}")
+    import numpy as np
+
+    from lstm_cli.model import load_model
+
     state = torch_state(load_model(checkpoint))
     buffer = io.BytesIO()
     np.savez(buffer, **state)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
 from lstm_cli.cli.common import SET_OPTION, print_json
 from lstm_cli.cli.main import app
-from lstm_cli.config import load_config
-from lstm_cli.data.affixes import configured_affix_names
-from lstm_cli.data.batching import Batch, make_batch
-from lstm_cli.data.encoding import EncodedExample
-from lstm_cli.data.vocab import WORD_END, WORD_START, LabelVocab, Vocab, Vocabs
-from lstm_cli.engine.gradcheck import check_gradients
-from lstm_cli.engine.tagger import SequenceTagger
-from lstm_cli.model import build_model
+
+if TYPE_CHECKING:                    # imported where used, so that `gradcheck --help` is fast
+    import numpy as np
+
+    from lstm_cli.data.batching import Batch
+    from lstm_cli.engine.tagger import SequenceTagger
 
 TINY = ["model.hidden_size=3", "model.embedding.dim=4", "model.embedding.pretrained=null",
         "model.embedding.freeze=false", "model.chars.hidden_size=3", "model.chars.filters=4",
@@ -32,6 +30,11 @@ def tiny_problem(config, rng: np.random.Generator, labels: int = 4, frame_dim: i
     """Tiny vocabularies and a ragged, unlabelled batch of random ids and frames for `config`
     (with the tokens' characters when `model.chars.dim` > 0); `with_random_targets` adds the
     gold its output layer reads."""
+    from lstm_cli.data.affixes import configured_affix_names
+    from lstm_cli.data.batching import make_batch
+    from lstm_cli.data.encoding import EncodedExample
+    from lstm_cli.data.vocab import WORD_END, WORD_START, LabelVocab, Vocab, Vocabs
+
     tokens = Vocab(TINY_WORDS)
     chars = None
     if config.model.chars.dim > 0:
@@ -75,6 +78,12 @@ def gradcheck_cli(
     Prints the max relative error per parameter; exits 1 if any is above --tolerance.
     Example: lstm gradcheck configs/quickstart.yaml --set model.cell=gru
     """
+    import numpy as np
+
+    from lstm_cli.config import load_config
+    from lstm_cli.engine.gradcheck import check_gradients
+    from lstm_cli.model import build_model
+
     config = load_config(config_path, [*(overrides or []), *TINY])
     config.model.dropout = config.model.input_dropout = config.model.output_dropout = 0.0
     rng = np.random.default_rng(config.seed)

@@ -10,7 +10,6 @@ import typer
 from lstm_cli import fsutil
 from lstm_cli.cli.main import app
 from lstm_cli.errors import LstmError
-from lstm_cli.recipes import find_data_files, inspect_data, recipe_for
 
 
 @app.command("init")
@@ -47,6 +46,8 @@ def init_cli(
     for flag, (value, allowed) in choices.items():
         if value is not None and value not in allowed:
             raise LstmError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
+    from lstm_cli.recipes import find_data_files, inspect_data, recipe_for
+
     if data_dir is not None:
         if train is not None:
             raise LstmError("give a data directory or --train, not both")

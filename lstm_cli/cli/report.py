@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 
 from lstm_cli.cli.main import app
-from lstm_cli.sweep import results
-from lstm_cli.sweep.plan import short_keys
 
-Format = Enum("Format", {name: name for name in results.FORMATS}, type=str)
-"""`--format`: the formats `results.render` writes."""
+Format = Enum("Format", {name: name for name in ("table", "csv", "json", "markdown")}, type=str)
+"""`--format`: the formats `sweep.results.render` writes (its `FORMATS`, which
+tests/cli/test_help.py checks: named here so that `report --help` does not import it)."""
 
 
 @app.command("report")
@@ -46,6 +45,8 @@ def report_cli(
     if plot is not None:
         from lstm_cli.plots import require_matplotlib
         require_matplotlib()
+    from lstm_cli.sweep import results
+
     records = [results.load_run(path) for path in results.find_run_dirs(paths)]
     keys = results.varying_keys(records)
     rows = [results.run_row(record, keys) for record in records]
@@ -67,6 +68,7 @@ def report_cli(
         Console(file=sys.stdout, width=width).print(rendered)
     if plot is not None:
         from lstm_cli.plots import plot_learning_curves
+        from lstm_cli.sweep.plan import short_keys
         short = short_keys(keys)
         plot_learning_curves([results.learning_curve(record, results.run_label(record, keys,
                                                                                 short))

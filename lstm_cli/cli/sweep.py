@@ -12,8 +12,6 @@ import typer
 
 from lstm_cli.cli.main import EXIT_INTERRUPTED, app
 from lstm_cli.errors import LstmError
-from lstm_cli.sweep.plan import display_path, load_sweep, run_status, shell_command, split_runs
-from lstm_cli.sweep.progress import print_summary
 
 
 class Executor(str, Enum):
@@ -47,6 +45,9 @@ def sweep_cli(
 
     Example: lstm sweep sweeps/lr.yaml --jobs 4
     """
+    from lstm_cli.sweep.plan import display_path, load_sweep, run_status, shell_command, split_runs
+    from lstm_cli.sweep.progress import print_summary
+
     sweep = load_sweep(sweep_path)
     if print_commands:
         work, finished = split_runs(sweep)

@@ -6,16 +6,17 @@ import shlex
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from lstm_cli.cli.common import SET_OPTION, print_json, stderr_console
 from lstm_cli.cli.main import EXIT_INTERRUPTED, app
-from lstm_cli.config import Config, load_config
 from lstm_cli.errors import LstmError
 from lstm_cli.eval.report import report_table, summary_line
-from lstm_cli.train.loop import TrainingInterrupted, train
-from lstm_cli.train.runlog import RunLog
+
+if TYPE_CHECKING:                    # imported where used, so that `train --help` is fast
+    from lstm_cli.config import Config
 
 
 def default_run_dir(config: Config, config_path: Path) -> Path:
@@ -43,6 +44,10 @@ def train_cli(
 
     Example: lstm train configs/quickstart.yaml --set train.epochs=5 --out runs/demo
     """
+    from lstm_cli.config import load_config
+    from lstm_cli.train.loop import TrainingInterrupted, train
+    from lstm_cli.train.runlog import RunLog
+
     overrides = list(overrides or [])
     if seed is not None:
         overrides.append(f"seed={seed}")

@@ -3,7 +3,7 @@ a traceback only with --debug."""
 
 from __future__ import annotations
 
-import lstm_cli.cli.config_cmd as config_cmd
+import lstm_cli.config
 
 
 def test_a_user_error_is_one_line_and_debug_adds_the_traceback(cli, tmp_path):
@@ -20,7 +20,7 @@ def test_a_bug_exits_1_and_asks_for_debug(cli, tiny, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("something inside broke")
 
-    monkeypatch.setattr(config_cmd, "load_config", broken)
+    monkeypatch.setattr(lstm_cli.config, "load_config", broken)
     result = cli("config", "show", tiny["config"])
     assert result.code == 1
     assert "internal error" in result.err and "--debug" in result.err
@@ -32,7 +32,7 @@ def test_ctrl_c_outside_training_exits_130(cli, tiny, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(config_cmd, "load_config", interrupted)
+    monkeypatch.setattr(lstm_cli.config, "load_config", interrupted)
     assert cli("config", "show", tiny["config"]).code == 130
 
 

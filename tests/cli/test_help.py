@@ -69,16 +69,21 @@ def test_lstm_help_drawn_from_the_command_table_equals_the_full_apps():
     assert set(COMMANDS) == set(typer.main.get_command(app).commands)
 
 
-@pytest.mark.parametrize("command, own_module, not_imported", [
-    (["predict"], "lstm_cli.cli.predict", ["lstm_cli.cli.train", "numpy", "pydantic"]),
-    (["data", "list"], "lstm_cli.cli.data_cmd", ["lstm_cli.cli.train", "pydantic"]),
-])
-def test_a_command_imports_only_its_own_module(command, own_module, not_imported):
-    """`lstm COMMAND --help` imports its command's module and nothing heavy it does not need:
-    not pydantic either, which typer >= 0.29 would import to coerce an unset help flag of `lstm`
-    or of a group (main.CONTEXT_SETTINGS gives those flags a default)."""
+@pytest.mark.parametrize("command", [path for path in COMMANDS if path],
+                         ids=lambda c: " ".join(c))
+def test_a_commands_help_imports_only_its_own_module(command):
+    """`lstm COMMAND --help` and `lstm GROUP SUB --help` import the command's module and nothing
+    heavy it does not need: no other command's module, no numpy, and not pydantic either (the
+    command modules import the config, the engine and the data readers where they run;
+    main.CONTEXT_SETTINGS keeps typer >= 0.29 from importing pydantic to coerce an unset help
+    flag of `lstm` or of a group)."""
     import subprocess
     import sys
+
+    from lstm_cli.cli.main import COMMANDS as MODULES
+    own_module = f"lstm_cli.cli.{MODULES[command[0]][0]}"
+    not_imported = ["numpy", "pydantic", *(f"lstm_cli.cli.{module}" for name, (module, _) in
+                                           MODULES.items() if name != command[0])]
     code = (f"import sys; from lstm_cli.cli.main import main; main({[*command, '--help']!r}); "
             "print(' '.join(sorted(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -87,3 +92,17 @@ def test_a_command_imports_only_its_own_module(command, own_module, not_imported
     assert own_module in loaded
     assert not [module for module in loaded
                 if any(module == name or module.startswith(f"{name}.") for name in not_imported)]
+
+
+def test_the_names_help_lists_are_those_of_the_modules_it_does_not_import():
+    """`classic --help` and `report --help` name the tasks, cells and formats without importing
+    the modules that define them; the names must be the same, in the same order."""
+    from lstm_cli.classic.runner import CELLS
+    from lstm_cli.classic.tasks import TASKS
+    from lstm_cli.cli.classic import CELL_NAMES, TASK_NAMES
+    from lstm_cli.cli.report import Format
+    from lstm_cli.sweep.results import FORMATS
+
+    assert TASK_NAMES == tuple(TASKS)
+    assert CELL_NAMES == tuple(CELLS)
+    assert tuple(fmt.value for fmt in Format) == FORMATS
