@@ -45,7 +45,7 @@ from typing import Any, Literal
 import yaml
 
 from lstm_cli.config import validate_config
-from lstm_cli.data.conll import read_conll
+from lstm_cli.data.conll import looks_like_token_line, read_conll
 from lstm_cli.data.conllu import read_conllu
 from lstm_cli.data.dataset import format_of_suffix
 from lstm_cli.data.files import iter_lines
@@ -191,7 +191,7 @@ def detect_format(path: str | Path) -> Literal["conll", "conllu", "jsonl"]:
 
 def _conll_columns(path: str | Path) -> int:
     for _, line in iter_lines(path):
-        if line.strip() and not line.startswith("#") and not line.startswith("-DOCSTART-"):
+        if looks_like_token_line(line, comment_prefix="#"):
             return len(line.split())
     return 0
 

@@ -78,15 +78,14 @@ def _looks_like_columns(model: TrainedModel, path: Path) -> bool:
     value the model knows there on every one of them: `Confidence NN B-NP` is columns,
     `Angela Merkel` is text. Blank lines, `-DOCSTART-` lines and, with `data.comment_prefix`,
     comment lines do not count."""
-    from lstm_cli.data.conll import DOCUMENT_MARKER
+    from lstm_cli.data.conll import looks_like_token_line
 
     data = model.config.data
     rows: list[list[str]] = []
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
-                if not line.strip() or line.split()[0] == DOCUMENT_MARKER or \
-                        (data.comment_prefix and line.startswith(data.comment_prefix)):
+                if not looks_like_token_line(line, data.comment_prefix):
                     continue
                 if not rows and "\t" in line:
                     return True

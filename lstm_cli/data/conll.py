@@ -25,6 +25,16 @@ from lstm_cli.errors import DataError
 DOCUMENT_MARKER = "-DOCSTART-"
 
 
+def looks_like_token_line(line: str, comment_prefix: str | None = None) -> bool:
+    """Whether a line read from a CoNLL file, out of context, is likely a token line: not
+    blank, not a `-DOCSTART-` marker and, with `comment_prefix`, not starting with it. For
+    sniffing a file's first lines (its column count, whether it holds columns at all); the
+    reader itself decides by context (see the module docstring)."""
+    fields = line.split()
+    return bool(fields) and fields[0] != DOCUMENT_MARKER and not (
+        comment_prefix and line.startswith(comment_prefix))
+
+
 def iter_conll(path: str | Path, *, token_column: int = 0, label_column: int | None = -1,
                features: Mapping[str, int] | None = None, separator: str | None = None,
                comment_prefix: str | None = None) -> Iterator[Example]:
