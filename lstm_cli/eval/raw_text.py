@@ -179,11 +179,12 @@ def _lcs_pairs(gold: Sequence[Word], system: Sequence[Word], gs: int, ge: int, s
     return pairs
 
 
-def score_segmentation(gold: Segmentation, system: Segmentation, *,
-                       labelled: bool = True) -> dict:
+def score_segmentation(gold: Segmentation, system: Segmentation, *, labelled: bool = True,
+                       pairs: list[tuple[int, int]] | None = None) -> dict:
     """`{tokens, sentences, words[, label]}`, each `{precision, recall, f1, gold, system,
-    correct}`; `label` (when `labelled`) also has `aligned_accuracy`. Raises ValueError when
-    the two sides do not hold the same text."""
+    correct}`; `label` (when `labelled`) also has `aligned_accuracy`. `pairs` is
+    `align_words(gold.words, system.words)` if the caller has it already. Raises ValueError
+    when the two sides do not hold the same text."""
     gold_end = gold.tokens[-1][1] if gold.tokens else 0
     system_end = system.tokens[-1][1] if system.tokens else 0
     if gold_end != system_end:
@@ -191,7 +192,8 @@ def score_segmentation(gold: Segmentation, system: Segmentation, *,
                          f"gold's {gold_end}: they were not cut from the same text")
     report = {"tokens": _span_scores(gold.tokens, system.tokens),
               "sentences": _span_scores(gold.sentences, system.sentences)}
-    pairs = align_words(gold.words, system.words)
+    if pairs is None:
+        pairs = align_words(gold.words, system.words)
     report["words"] = _counts(len(pairs), len(system.words), len(gold.words))
     if labelled:
         correct = sum(gold.words[g].label == system.words[s].label for g, s in pairs)
@@ -225,8 +227,9 @@ def evaluate_raw_text(gold_path: str | Path, tokenizer: Tokenizer,
             [word.text for word in words_of(sentence)] for sentence in sentences)]
     gold = gold_segmentation(document, label)
     system = system_segmentation(document.text, sentences, labels)
-    report = score_segmentation(gold, system, labelled=tagger is not None)
-    report["word_errors"] = error_summary(word_errors(document.text, gold, system))
+    pairs = align_words(gold.words, system.words)
+    report = score_segmentation(gold, system, labelled=tagger is not None, pairs=pairs)
+    report["word_errors"] = error_summary(word_errors(document.text, gold, system, pairs))
     if "label" in report:
         report[label] = report.pop("label")
     report.update(data=str(gold_path), tokenizer=tokenizer.name)
@@ -256,15 +259,18 @@ class WordError:
     cause: str
 
 
-def word_errors(text: str, gold: Segmentation, system: Segmentation) -> list[WordError]:
-    """The stretches of `text` holding unaligned words (`align_words`), in text order.
+def word_errors(text: str, gold: Segmentation, system: Segmentation,
+                pairs: list[tuple[int, int]] | None = None) -> list[WordError]:
+    """The stretches of `text` holding unaligned words (`align_words`, or `pairs` where the
+    caller has its result already), in text order.
 
     Every unaligned word's span is widened to the words of both sides that overlap it (so the
     stretch shows both segmentations of the same characters), and overlapping spans are merged.
     The cause is the first of `ERROR_CAUSES` that fits: a URL or e-mail address in the
     stretch; a multiword token on either side; a sentence that ends inside the stretch or at
     its end on one side only; an apostrophe, hyphen or dash, period in the stretch; other."""
-    pairs = align_words(gold.words, system.words)
+    if pairs is None:
+        pairs = align_words(gold.words, system.words)
     gold_unaligned = set(range(len(gold.words))) - {g for g, _ in pairs}
     system_unaligned = set(range(len(system.words))) - {s for _, s in pairs}
     spans = sorted([(gold.words[i].start, gold.words[i].end) for i in gold_unaligned]
