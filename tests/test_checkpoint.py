@@ -102,7 +102,6 @@ def test_optimizer_state_through_a_checkpoint_resumes_bit_for_bit(tmp_path, name
         assert np.array_equal(params[key], loaded.params[key])
 
 
-
 def test_without_training_state_the_same_parameters_are_read_and_still_verified(tmp_path):
     params = make_params(np.float32)
     optimizer = make_optimizer("adam", params, frozen=set())
@@ -126,6 +125,7 @@ def test_without_training_state_the_same_parameters_are_read_and_still_verified(
     arrays.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="sha256"):
         load_checkpoint(tmp_path / "ck", training_state=False)
+
 
 def test_saving_again_replaces_the_checkpoint_and_leaves_no_siblings(tmp_path):
     save_simple(tmp_path / "ck" / "best", seed=1)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:                    # imported where used, so that `predict --h
     from lstm_cli.data.types import Example
     from lstm_cli.model import TrainedModel
 
+
 def _text_lines(source: str) -> Iterable[str]:
     """Plain text, line by line with the line ends kept (`\\r\\n` is two characters), so
     offsets count the characters of the input: stdin, or a UTF-8 file read strictly (a bad

@@ -172,7 +172,6 @@ def shifted(reverse: bool) -> tuple[slice, slice]:
     return (slice(None, -1), slice(1, None)) if reverse else (slice(1, None), slice(None, -1))
 
 
-
 def scaled(array: Array, scale: Array | None, out: Array) -> Array:
     """out ← array ⊙ scale (broadcast), or a copy of array when scale is None."""
     if scale is None:
@@ -187,6 +186,7 @@ def zero_past_ends(gates: Array, sizes: list[int]) -> None:
     for t, size in enumerate(sizes):
         if size < len(gates[t]):
             gates[t, size:] = 0
+
 
 class LSTMCell(Cell):
     """LSTM with forget gate (Gers et al. 1999), optional peepholes (Graves 2012) and the variants

@@ -152,7 +152,6 @@ def forward_weights(cells: list[Cell], workspace: Workspace, lent: dict[str, Arr
     return w_input, bias, w_hidden_t
 
 
-
 def layer_forward(units: list[Recurrent], x: Array, batch_sizes: Array, *,
                   input_grad: bool = True, keep_tape: bool = True, rows: Array | None = None
                   ) -> tuple[Array, Backward | None]:

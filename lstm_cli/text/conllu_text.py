@@ -96,7 +96,6 @@ def read_conllu_text(path: str | Path) -> GoldDocument:
     return document
 
 
-
 def skip_space(text: str, position: int, stop: int) -> int:
     """The first position from `position` (before `stop`) that is not whitespace."""
     while position < stop and text[position].isspace():

@@ -33,7 +33,6 @@ def load_tokenizer(spec: str) -> Tokenizer:
     return TrainedTokenizer.load(spec)
 
 
-
 class TrainedTokenizer:
     """A tokeniser trained with `lstm train` on `data.format: conllu_chars` data. The lexicons
     of its training text kept in its checkpoint (`chars.LEXICONS`; absent from tokenisers
